@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
+
+	"admincenter/internal/clock"
+	"admincenter/internal/config"
+	"admincenter/internal/database"
+	"admincenter/internal/demo"
+	"admincenter/internal/mail"
+	"admincenter/internal/orgs"
+	"admincenter/internal/users"
+	"admincenter/web"
+)
+
+// Main holds what the commands share: the process's environment and, once
+// opened, the configuration and the database.
+type Main struct {
+	Getenv         func(string) string
+	Stdout, Stderr io.Writer
+
+	Config *config.Config
+	DB     *gorm.DB
+	Now    func() time.Time
+}
+
+// open reads the configuration, sets up logging and opens the database
+// with its schema up to date.
+func (m *Main) open(ctx context.Context) error {
+	cfg, err := config.Load(m.Getenv)
+	if err != nil {
+		return usageError{err}
+	}
+	m.Config = cfg
+	m.setupLogging()
+	if m.Now == nil {
+		m.Now = clock.Now
+	}
+	if m.DB, err = database.Open(cfg.DatabaseURL); err != nil {
+		return err
+	}
+	return database.Migrate(ctx, m.DB)
+}
+
+func (m *Main) setupLogging() {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	var h slog.Handler = slog.NewJSONHandler(m.Stderr, opts)
+	if m.Config.Dev {
+		h = slog.NewTextHandler(m.Stderr, opts)
+	}
+	slog.SetDefault(slog.New(h))
+}
+
+// Close releases the database.
+func (m *Main) Close() {
+	if m.DB != nil {
+		if sqlDB, err := m.DB.DB(); err == nil {
+			sqlDB.Close()
+		}
+	}
+}
+
+// Migrate applies the migrations and exits.
+func (m *Main) Migrate(ctx context.Context) error {
+	defer m.Close()
+	if err := m.open(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(m.Stdout, "The database schema is up to date.")
+	return nil
+}
+
+// Demo adds the demo data and prints how to sign in.
+func (m *Main) Demo(ctx context.Context) error {
+	defer m.Close()
+	if err := m.open(ctx); err != nil {
+		return err
+	}
+	return m.seedDemo(ctx)
+}
+
+func (m *Main) seedDemo(ctx context.Context) error {
+	added, err := demo.Seed(ctx, m.DB, m.Now(), bcrypt.DefaultCost)
+	if err != nil {
+		return err
+	}
+	base := m.Config.BaseURL.String()
+	if added {
+		fmt.Fprintln(m.Stdout, "Demo data added: Acme Corp, Globex and 60 people at acme.test.")
+	} else {
+		fmt.Fprintln(m.Stdout, "Demo data is already there.")
+	}
+	fmt.Fprintf(m.Stdout, "\nOpen %s and sign in with a password of %q:\n", base, demo.Password)
+	for _, l := range demo.Logins {
+		fmt.Fprintf(m.Stdout, "  %-28s %s\n", l.Role, l.Email)
+	}
+	fmt.Fprintf(m.Stdout, "\nEmails appear at %s/dev/mailbox while ADMINCENTER_DEV=true and SMTP_URL is unset.\n\n", base)
+	return nil
+}
+
+// Serve runs the Admin Center until ctx ends.
+func (m *Main) Serve(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	withDemo := fs.Bool("demo", false, "add the demo data and turn on the development mailbox")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	defer m.Close()
+	if err := m.open(ctx); err != nil {
+		return err
+	}
+	if *withDemo {
+		m.Config.Dev = true
+		m.setupLogging()
+		if err := m.seedDemo(ctx); err != nil {
+			return err
+		}
+	}
+	secret := m.Config.SessionSecret
+	if secret == "" {
+		var err error
+		if secret, err = database.Secret(ctx, m.DB, "session_secret"); err != nil {
+			return err
+		}
+	}
+	srv := web.New(web.Deps{
+		Config:        m.Config,
+		DB:            m.DB,
+		Users:         &users.Service{DB: m.DB, Now: m.Now, BaseURL: m.Config.BaseURL, PasswordCost: bcrypt.DefaultCost},
+		Orgs:          &orgs.Service{DB: m.DB, Now: m.Now},
+		Now:           m.Now,
+		SessionSecret: secret,
+	})
+
+	var wg sync.WaitGroup
+	switch {
+	case m.Config.SMTPURL != nil:
+		sender := &mail.Sender{DB: m.DB, Server: m.Config.SMTPURL, From: "no-reply@" + m.Config.BaseURL.Hostname(), Now: m.Now, Interval: 5 * time.Second}
+		wg.Go(func() { sender.Run(ctx) })
+	case m.Config.Dev:
+		slog.Info("mail: no SMTP_URL; emails stay in the outbox, readable at " + m.Config.BaseURL.String() + "/dev/mailbox")
+	default:
+		slog.Warn("mail: no SMTP_URL; emails stay in the outbox until one is set")
+	}
+	if m.Config.VerifyAllowPrivate {
+		slog.Warn("verify: ADMINCENTER_VERIFY_ALLOW_PRIVATE=true lets domain checks reach private and loopback addresses; use it only for testing")
+	}
+	err := srv.Run(ctx)
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Healthcheck asks the local server for /healthz, for container health checks.
+func (m *Main) Healthcheck(ctx context.Context) error {
+	cfg, err := config.Load(m.Getenv)
+	if err != nil {
+		return usageError{err}
+	}
+	_, port, _ := net.SplitHostPort(cfg.Addr)
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+port+"/healthz", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthz answered %s", resp.Status)
+	}
+	return nil
+}

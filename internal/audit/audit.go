@@ -1,0 +1,93 @@
+// Package audit keeps the append-only record of every state-changing
+// action: who did what to which target, when, and with what details.
+package audit
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"admincenter/internal/paging"
+)
+
+// Entry is one line of the audit log. Actor and Target are copied as text
+// so the entry stays readable after names change.
+type Entry struct {
+	ID             int64
+	OrganizationID *int64
+	ActorID        *int64
+	Actor          string
+	Action         string
+	TargetType     string
+	TargetID       string
+	Target         string
+	Details        string
+	CreatedAt      time.Time
+}
+
+func (Entry) TableName() string { return "audit_log" }
+
+// Actor is who performs an action: a signed-in person, or the system.
+type Actor struct {
+	ID    int64
+	Email string
+}
+
+// System is the actor of automatic work (re-checks, expiry, imports).
+var System = Actor{Email: "system"}
+
+// Target is what an action changed.
+type Target struct {
+	Type  string // "user", "organization", "domain", ...
+	ID    string
+	Label string // a name or an email, for reading
+}
+
+// Record appends one entry using tx, so that it commits or rolls back with
+// the change it describes.
+func Record(tx *gorm.DB, now time.Time, orgID int64, actor Actor, action string, target Target, details string) error {
+	e := Entry{
+		Actor: actor.Email, Action: action,
+		TargetType: target.Type, TargetID: target.ID, Target: target.Label,
+		Details: details, CreatedAt: now,
+	}
+	if orgID != 0 {
+		e.OrganizationID = &orgID
+	}
+	if actor.ID != 0 {
+		e.ActorID = &actor.ID
+	}
+	if err := tx.Create(&e).Error; err != nil {
+		return fmt.Errorf("audit: unable to record %s: %w", action, err)
+	}
+	return nil
+}
+
+// List returns one page of an organization's entries, newest first.
+func List(ctx context.Context, db *gorm.DB, orgID int64, page int) (paging.Page[Entry], error) {
+	p := paging.Page[Entry]{Number: max(page, 1)}
+	q := db.WithContext(ctx).Model(&Entry{}).Where("organization_id = ?", orgID)
+	if err := q.Count(&p.Total).Error; err != nil {
+		return p, fmt.Errorf("audit: unable to count entries: %w", err)
+	}
+	err := q.Order("id DESC").Offset(paging.Offset(page)).Limit(paging.Size).Find(&p.Items).Error
+	if err != nil {
+		return p, fmt.Errorf("audit: unable to list entries: %w", err)
+	}
+	return p, nil
+}
+
+// ForTarget returns an organization's entries about one target, newest
+// first, at most limit of them.
+func ForTarget(ctx context.Context, db *gorm.DB, orgID int64, targetType, targetID string, limit int) ([]Entry, error) {
+	var out []Entry
+	err := db.WithContext(ctx).
+		Where("organization_id = ? AND target_type = ? AND target_id = ?", orgID, targetType, targetID).
+		Order("id DESC").Limit(limit).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("audit: unable to list entries of %s %s: %w", targetType, targetID, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,190 @@
+// Package database opens the product's database (PostgreSQL in production,
+// SQLite as the embedded default), applies the versioned migrations and
+// answers the few questions that differ between the two dialects.
+package database
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+	"gorm.io/gorm/logger"
+
+	"admincenter/migrations"
+)
+
+// Open connects to the database named by a DATABASE_URL value:
+// postgres://… or sqlite://PATH (the folder is created if needed).
+func Open(rawURL string) (*gorm.DB, error) {
+	var dialector gorm.Dialector
+	switch {
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		dialector = postgres.Open(rawURL)
+	case strings.HasPrefix(rawURL, "sqlite://"):
+		path := strings.TrimPrefix(rawURL, "sqlite://")
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("database: unable to create the folder of %s: %w", path, err)
+		}
+		// WAL lets pages read while the ticker writes; immediate transactions
+		// take the write lock up front, so two writers wait for each other
+		// instead of failing with SQLITE_BUSY halfway through.
+		q := url.Values{}
+		q.Add("_pragma", "foreign_keys(1)")
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Set("_txlock", "immediate")
+		dialector = sqlite.Open("file:" + path + "?" + q.Encode())
+	default:
+		return nil, fmt.Errorf("database: unsupported DATABASE_URL %q: want postgres://… or sqlite://PATH", rawURL)
+	}
+	db, err := gorm.Open(dialector, &gorm.Config{
+		TranslateError: true,
+		Logger: logger.New(slogWriter{}, logger.Config{
+			SlowThreshold:             500 * time.Millisecond,
+			LogLevel:                  logger.Warn,
+			IgnoreRecordNotFoundError: true,
+		}),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("database: unable to open: %w", err)
+	}
+	if IsSQLite(db) {
+		sqlDB, _ := db.DB()
+		sqlDB.SetMaxOpenConns(4)
+	}
+	return db, nil
+}
+
+type slogWriter struct{}
+
+func (slogWriter) Printf(format string, args ...any) {
+	slog.Warn("database: " + strings.TrimSpace(fmt.Sprintf(format, args...)))
+}
+
+// IsSQLite reports whether db is the embedded SQLite database.
+func IsSQLite(db *gorm.DB) bool { return db.Dialector.Name() == "sqlite" }
+
+// Locking returns the row-locking clause for claiming background work:
+// FOR UPDATE SKIP LOCKED on PostgreSQL, where several instances compete,
+// and nothing on SQLite, where one process writes at a time anyway.
+func Locking(db *gorm.DB) clause.Expression {
+	if IsSQLite(db) {
+		return clause.Expr{}
+	}
+	return clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked}
+}
+
+// ForUpdate returns the row-locking clause that serialises competing
+// writers on PostgreSQL; SQLite's immediate transactions already do.
+func ForUpdate(db *gorm.DB) clause.Expression {
+	if IsSQLite(db) {
+		return clause.Expr{}
+	}
+	return clause.Locking{Strength: clause.LockingStrengthUpdate}
+}
+
+// Migrate applies every pending migration of the database's dialect. On
+// PostgreSQL an advisory lock lets several instances start at once.
+func Migrate(ctx context.Context, db *gorm.DB) error {
+	p, err := provider(db)
+	if err != nil {
+		return err
+	}
+	results, err := p.Up(ctx)
+	for _, r := range results {
+		slog.Info("database: migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+	}
+	if err != nil {
+		return fmt.Errorf("database: unable to migrate: %w", err)
+	}
+	return nil
+}
+
+// CheckSchema refuses a database whose schema is older or newer than this
+// binary's migrations.
+func CheckSchema(ctx context.Context, db *gorm.DB) error {
+	p, err := provider(db)
+	if err != nil {
+		return err
+	}
+	current, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("database: unable to read the schema version: %w", err)
+	}
+	sources := p.ListSources()
+	want := sources[len(sources)-1].Version
+	if current != want {
+		return fmt.Errorf("database: schema version is %d, this binary needs %d: run `admincenter migrate`", current, want)
+	}
+	return nil
+}
+
+func provider(db *gorm.DB) (*goose.Provider, error) {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	dialect, dir := goose.DialectSQLite3, "sqlite"
+	var opts []goose.ProviderOption
+	if !IsSQLite(db) {
+		dialect, dir = goose.DialectPostgres, "postgres"
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	fsys, err := fs.Sub(migrations.FS, dir)
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(dialect, sqlDB, fsys, opts...)
+}
+
+// Ping checks that the database answers.
+func Ping(ctx context.Context, db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Secret returns the value of a generated secret setting, creating it once.
+// Concurrent first starts agree on one value.
+func Secret(ctx context.Context, db *gorm.DB, key string) (string, error) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	err := db.WithContext(ctx).Exec(
+		"INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", key, hex.EncodeToString(b)).Error
+	if err != nil {
+		return "", fmt.Errorf("database: unable to store setting %s: %w", key, err)
+	}
+	var value string
+	if err := db.WithContext(ctx).Raw("SELECT value FROM settings WHERE key = ?", key).Scan(&value).Error; err != nil {
+		return "", fmt.Errorf("database: unable to read setting %s: %w", key, err)
+	}
+	if value == "" {
+		return "", errors.New("database: setting " + key + " is empty")
+	}
+	return value, nil
+}
+
+// IsDuplicate reports whether err is a unique-constraint violation.
+func IsDuplicate(err error) bool { return errors.Is(err, gorm.ErrDuplicatedKey) }

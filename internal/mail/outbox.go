@@ -1,0 +1,67 @@
+// Package mail keeps every email in an outbox table, written in the same
+// transaction as the change that causes it, and delivers it later through
+// SMTP with retries. Without SMTP the outbox is readable in development.
+package mail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"admincenter/internal/apperr"
+)
+
+// Email is a plain-text message to one person.
+type Email struct {
+	To, Subject, Body string
+}
+
+// Message is an email in the outbox with its delivery state.
+type Message struct {
+	ID            int64
+	Recipient     string
+	Subject       string
+	Body          string
+	CreatedAt     time.Time
+	Attempts      int
+	NextAttemptAt time.Time
+	SentAt        *time.Time
+	FailedAt      *time.Time
+	LastError     string
+}
+
+func (Message) TableName() string { return "outbox" }
+
+// Enqueue writes e to the outbox using tx.
+func Enqueue(tx *gorm.DB, now time.Time, e Email) error {
+	m := Message{Recipient: e.To, Subject: e.Subject, Body: e.Body, CreatedAt: now, NextAttemptAt: now}
+	if err := tx.Create(&m).Error; err != nil {
+		return fmt.Errorf("mail: unable to enqueue %q to %s: %w", e.Subject, e.To, err)
+	}
+	return nil
+}
+
+// Recent returns the newest messages, for the development mailbox.
+func Recent(ctx context.Context, db *gorm.DB, limit int) ([]Message, error) {
+	var out []Message
+	if err := db.WithContext(ctx).Order("id DESC").Limit(limit).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("mail: unable to list the outbox: %w", err)
+	}
+	return out, nil
+}
+
+// ByID returns one message of the outbox.
+func ByID(ctx context.Context, db *gorm.DB, id int64) (Message, error) {
+	var m Message
+	err := db.WithContext(ctx).Take(&m, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return m, apperr.New(apperr.NotFound, "No such message.")
+	}
+	if err != nil {
+		return m, fmt.Errorf("mail: unable to read message %d: %w", id, err)
+	}
+	return m, nil
+}

@@ -1,0 +1,22 @@
+// Package paging describes one page of a long list.
+package paging
+
+// Size is the number of rows on every list page.
+const Size = 25
+
+// Page is one page of a list and what is needed to draw its navigation.
+type Page[T any] struct {
+	Items  []T
+	Number int   // 1-based
+	Total  int64 // rows in the whole list
+}
+
+// Offset returns the number of rows before page n (n < 1 counts as 1).
+func Offset(n int) int {
+	return (max(n, 1) - 1) * Size
+}
+
+// Pages returns the number of pages, at least 1.
+func (p Page[T]) Pages() int {
+	return max(1, int((p.Total+Size-1)/Size))
+}

@@ -1,0 +1,331 @@
+package users
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
+
+	"admincenter/internal/apperr"
+	"admincenter/internal/audit"
+	"admincenter/internal/database"
+	"admincenter/internal/mail"
+)
+
+// Service is everything a person does with their own login.
+type Service struct {
+	DB           *gorm.DB
+	Now          func() time.Time
+	BaseURL      *url.URL // links in emails start here
+	PasswordCost int      // bcrypt cost; tests lower it
+}
+
+const (
+	verifyEmailTTL   = 48 * time.Hour
+	passwordResetTTL = time.Hour
+	purposeVerify    = "verify_email"
+	purposeReset     = "reset_password"
+)
+
+// SignUpForm is what a person enters to sign up.
+type SignUpForm struct {
+	Name, Email, Password string
+}
+
+// Validate normalises the form and reports every bad field.
+func (f *SignUpForm) Validate() error {
+	bad := apperr.Fields{}
+	if msg := CheckName(&f.Name); msg != "" {
+		bad.Add("name", msg)
+	}
+	var msg string
+	if f.Email, msg = NormalizeEmail(f.Email); msg != "" {
+		bad.Add("email", msg)
+	}
+	if msg := CheckPassword(f.Password); msg != "" {
+		bad.Add("password", msg)
+	}
+	return bad.Err()
+}
+
+// CheckName trims a person's name and says what is wrong with it.
+func CheckName(name *string) string {
+	*name = strings.TrimSpace(*name)
+	switch {
+	case *name == "":
+		return "Enter your name."
+	case utf8.RuneCountInString(*name) > 100:
+		return "A name can be at most 100 characters."
+	}
+	return ""
+}
+
+// CheckPassword says what is wrong with a new password.
+func CheckPassword(p string) string {
+	switch {
+	case p == "":
+		return "Enter a password."
+	case utf8.RuneCountInString(p) < 10:
+		return "Use at least 10 characters for your password."
+	case len(p) > 72:
+		return "A password can be at most 72 bytes long."
+	}
+	return ""
+}
+
+func (s *Service) hash(password string) (string, error) {
+	return HashPassword(password, s.PasswordCost)
+}
+
+// SignUp creates an unmanaged user and emails them a verification link.
+func (s *Service) SignUp(ctx context.Context, f SignUpForm) (User, error) {
+	if err := f.Validate(); err != nil {
+		return User{}, err
+	}
+	hash, err := s.hash(f.Password)
+	if err != nil {
+		return User{}, err
+	}
+	now := s.Now()
+	u := User{Email: f.Email, Name: f.Name, PasswordHash: hash, SessionsValidAfter: now, CreatedAt: now}
+	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&u).Error; err != nil {
+			if database.IsDuplicate(err) {
+				return apperr.Field("email", "An account with this email already exists. Sign in, or reset your password if you forgot it.")
+			}
+			return fmt.Errorf("users: unable to create %s: %w", f.Email, err)
+		}
+		if err := audit.Record(tx, now, 0, audit.Actor{ID: u.ID, Email: u.Email}, "user.signed_up",
+			audit.Target{Type: "user", ID: fmt.Sprint(u.ID), Label: u.Email}, ""); err != nil {
+			return err
+		}
+		return s.sendVerification(tx, u)
+	})
+	return u, err
+}
+
+func (s *Service) sendVerification(tx *gorm.DB, u User) error {
+	token, err := s.issueToken(tx, u.ID, purposeVerify, verifyEmailTTL)
+	if err != nil {
+		return err
+	}
+	return mail.Enqueue(tx, s.Now(), mail.VerifyEmail(u.Email, u.Name, s.link("/verify-email", token)))
+}
+
+// ResendVerification emails a new verification link to an unverified user.
+func (s *Service) ResendVerification(ctx context.Context, userID int64) error {
+	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		u, err := byID(tx, userID)
+		if err != nil {
+			return err
+		}
+		if u.EmailVerified() {
+			return apperr.New(apperr.Conflict, "Your email address is already verified.")
+		}
+		return s.sendVerification(tx, u)
+	})
+}
+
+// VerifyEmail marks the email of the token's user as verified.
+func (s *Service) VerifyEmail(ctx context.Context, token string) (User, error) {
+	var u User
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		userID, err := s.useToken(tx, token, purposeVerify)
+		if err != nil {
+			return err
+		}
+		if u, err = byID(tx, userID); err != nil {
+			return err
+		}
+		if u.EmailVerified() {
+			return nil
+		}
+		now := s.Now()
+		u.EmailVerifiedAt = &now
+		if err := tx.Model(&u).Update("email_verified_at", now).Error; err != nil {
+			return fmt.Errorf("users: unable to verify %s: %w", u.Email, err)
+		}
+		return audit.Record(tx, now, u.OrgID(), audit.Actor{ID: u.ID, Email: u.Email}, "user.email_verified",
+			audit.Target{Type: "user", ID: fmt.Sprint(u.ID), Label: u.Email}, "")
+	})
+	return u, err
+}
+
+// RequestPasswordReset emails a reset link when the address belongs to an
+// active user. It answers the same either way, so the form does not reveal
+// who has signed up.
+func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
+	email, msg := NormalizeEmail(email)
+	if msg != "" {
+		return apperr.Field("email", msg)
+	}
+	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var u User
+		err := tx.Where("email = ?", email).Take(&u).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && !u.Active()) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("users: unable to look up %s: %w", email, err)
+		}
+		token, err := s.issueToken(tx, u.ID, purposeReset, passwordResetTTL)
+		if err != nil {
+			return err
+		}
+		return mail.Enqueue(tx, s.Now(), mail.PasswordReset(u.Email, u.Name, s.link("/password/reset", token)))
+	})
+}
+
+// CheckResetToken tells whether a reset link can still be used, so the
+// page can say so before the person types a new password.
+func (s *Service) CheckResetToken(ctx context.Context, token string) error {
+	_, err := s.findToken(s.DB.WithContext(ctx), token, purposeReset)
+	return err
+}
+
+// ResetPassword sets a new password from a reset link. It also signs out
+// every existing session and, since the link arrived by email, verifies
+// the email address.
+func (s *Service) ResetPassword(ctx context.Context, token, password string) (User, error) {
+	if msg := CheckPassword(password); msg != "" {
+		return User{}, apperr.Field("password", msg)
+	}
+	hash, err := s.hash(password)
+	if err != nil {
+		return User{}, err
+	}
+	var u User
+	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		userID, err := s.useToken(tx, token, purposeReset)
+		if err != nil {
+			return err
+		}
+		if u, err = byID(tx, userID); err != nil {
+			return err
+		}
+		now := s.Now()
+		update := map[string]any{"password_hash": hash, "sessions_valid_after": now}
+		if !u.EmailVerified() {
+			update["email_verified_at"] = now
+		}
+		if err := tx.Model(&u).Updates(update).Error; err != nil {
+			return fmt.Errorf("users: unable to reset the password of %s: %w", u.Email, err)
+		}
+		if err := tx.Model(&userToken{}).Where("user_id = ? AND purpose = ? AND used_at IS NULL", u.ID, purposeReset).
+			Update("used_at", now).Error; err != nil {
+			return fmt.Errorf("users: unable to retire reset links of %s: %w", u.Email, err)
+		}
+		return audit.Record(tx, now, u.OrgID(), audit.Actor{ID: u.ID, Email: u.Email}, "user.password_reset",
+			audit.Target{Type: "user", ID: fmt.Sprint(u.ID), Label: u.Email}, "all sessions signed out")
+	})
+	return u, err
+}
+
+// ByID returns one user.
+func (s *Service) ByID(ctx context.Context, id int64) (User, error) {
+	return byID(s.DB.WithContext(ctx), id)
+}
+
+func byID(db *gorm.DB, id int64) (User, error) {
+	var u User
+	err := db.Take(&u, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return u, apperr.New(apperr.NotFound, "No such user.")
+	}
+	if err != nil {
+		return u, fmt.Errorf("users: unable to read user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+func (s *Service) link(path, token string) string {
+	u := *s.BaseURL
+	u.Path += path
+	u.RawQuery = url.Values{"token": {token}}.Encode()
+	return u.String()
+}
+
+// userToken is a one-time link; only its hash is stored.
+type userToken struct {
+	TokenHash string `gorm:"primaryKey"`
+	UserID    int64
+	Purpose   string
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+	CreatedAt time.Time
+}
+
+func (userToken) TableName() string { return "user_tokens" }
+
+func hashToken(t string) string {
+	sum := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(sum[:])
+}
+
+func (s *Service) issueToken(tx *gorm.DB, userID int64, purpose string, ttl time.Duration) (string, error) {
+	raw := rand.Text()
+	now := s.Now()
+	t := userToken{TokenHash: hashToken(raw), UserID: userID, Purpose: purpose, ExpiresAt: now.Add(ttl), CreatedAt: now}
+	if err := tx.Create(&t).Error; err != nil {
+		return "", fmt.Errorf("users: unable to issue a %s link: %w", purpose, err)
+	}
+	return raw, nil
+}
+
+var linkProblems = map[string][2]string{ // invalid, expired
+	purposeVerify: {
+		"This verification link is not valid. Sign in and ask for a new one.",
+		"This verification link has expired. Sign in and ask for a new one.",
+	},
+	purposeReset: {
+		"This password reset link is not valid. Ask for a new one.",
+		"This password reset link has expired or was already used. Ask for a new one.",
+	},
+}
+
+// findToken returns a link that can still be used. A verification link
+// stays usable after its first click: clicking it twice is harmless.
+func (s *Service) findToken(db *gorm.DB, raw, purpose string) (userToken, error) {
+	var t userToken
+	err := db.Clauses(database.ForUpdate(db)).Where("token_hash = ? AND purpose = ?", hashToken(raw), purpose).Take(&t).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return t, apperr.New(apperr.NotFound, linkProblems[purpose][0])
+	}
+	if err != nil {
+		return t, fmt.Errorf("users: unable to read a %s link: %w", purpose, err)
+	}
+	if (t.UsedAt != nil && purpose != purposeVerify) || !s.Now().Before(t.ExpiresAt) {
+		return t, apperr.New(apperr.NotFound, linkProblems[purpose][1])
+	}
+	return t, nil
+}
+
+// useToken consumes a one-time link and returns its user.
+func (s *Service) useToken(tx *gorm.DB, raw, purpose string) (int64, error) {
+	t, err := s.findToken(tx, raw, purpose)
+	if err != nil || t.UsedAt != nil {
+		return t.UserID, err
+	}
+	if err := tx.Model(&t).Update("used_at", s.Now()).Error; err != nil {
+		return 0, fmt.Errorf("users: unable to use a %s link: %w", purpose, err)
+	}
+	return t.UserID, nil
+}
+
+// HashPassword hashes a password with bcrypt at the given cost.
+func HashPassword(password string, cost int) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
+	if err != nil {
+		return "", fmt.Errorf("users: unable to hash password: %w", err)
+	}
+	return string(h), nil
+}

@@ -1,0 +1,110 @@
+package users
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
+
+	"admincenter/internal/apperr"
+)
+
+// Sign-in throttling: after too many failures in the window, further
+// attempts for that email from that address (or from that address for any
+// email) are refused until the window has passed.
+const (
+	failureWindow    = 15 * time.Minute
+	maxEmailFailures = 5
+	maxIPFailures    = 30
+)
+
+type loginFailure struct {
+	ID        int64
+	Email     string
+	IP        string
+	CreatedAt time.Time
+}
+
+func (loginFailure) TableName() string { return "login_failures" }
+
+// dummyHash is compared when the email is unknown, so that the answer takes
+// as long as for a known email.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("not a real password"), bcrypt.DefaultCost)
+	return h
+})
+
+// SignIn checks an email and password from the client at ip.
+func (s *Service) SignIn(ctx context.Context, email, password, ip string) (User, error) {
+	email, msg := NormalizeEmail(email)
+	if msg != "" {
+		return User{}, apperr.Field("email", msg)
+	}
+	if password == "" {
+		return User{}, apperr.Field("password", "Enter your password.")
+	}
+	db := s.DB.WithContext(ctx)
+	if err := s.checkThrottle(db, email, ip); err != nil {
+		return User{}, err
+	}
+	var u User
+	err := db.Where("email = ?", email).Take(&u).Error
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+		return User{}, fmt.Errorf("users: unable to look up %s: %w", email, err)
+	}
+	hash := []byte(u.PasswordHash)
+	if u.ID == 0 {
+		hash = dummyHash()
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u.ID == 0 {
+		f := loginFailure{Email: email, IP: ip, CreatedAt: s.Now()}
+		if err := db.Create(&f).Error; err != nil {
+			return User{}, fmt.Errorf("users: unable to record a failed sign-in: %w", err)
+		}
+		return User{}, apperr.New(apperr.Unauthorized, "Incorrect email or password.")
+	}
+	if !u.Active() {
+		return User{}, apperr.New(apperr.Forbidden, "This login has been deactivated. Contact support if you think this is a mistake.")
+	}
+	if err := db.Where("email = ?", email).Delete(&loginFailure{}).Error; err != nil {
+		return User{}, fmt.Errorf("users: unable to clear failed sign-ins: %w", err)
+	}
+	return u, nil
+}
+
+func (s *Service) checkThrottle(db *gorm.DB, email, ip string) error {
+	since := s.Now().Add(-failureWindow)
+	for _, q := range []struct {
+		where string
+		arg   string
+		limit int
+	}{
+		{"email = ? AND created_at > ?", email, maxEmailFailures},
+		{"ip = ? AND created_at > ?", ip, maxIPFailures},
+	} {
+		var recent []time.Time
+		err := db.Model(&loginFailure{}).Where(q.where, q.arg, since).
+			Order("created_at DESC").Limit(q.limit).Pluck("created_at", &recent).Error
+		if err != nil {
+			return fmt.Errorf("users: unable to count failed sign-ins: %w", err)
+		}
+		if len(recent) >= q.limit {
+			wait := recent[q.limit-1].Add(failureWindow).Sub(s.Now())
+			minutes := int(wait.Minutes()) + 1
+			return apperr.New(apperr.RateLimited, fmt.Sprintf(
+				"Too many failed sign-in attempts. Try again in %d minute%s, or reset your password.", minutes, plural(minutes)))
+		}
+	}
+	return nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

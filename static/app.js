@@ -1,0 +1,69 @@
+// Small behaviours shared by every page. Everything works without them
+// except copying to the clipboard and opening dialogs.
+(function () {
+  "use strict";
+
+  function copyText(text, button) {
+    var done = function () {
+      var label = button.textContent;
+      button.textContent = "Copied";
+      button.classList.add("copied");
+      setTimeout(function () {
+        button.textContent = label;
+        button.classList.remove("copied");
+      }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done);
+      return;
+    }
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "offscreen";
+    document.body.appendChild(area);
+    area.select();
+    document.execCommand("copy");
+    document.body.removeChild(area);
+    done();
+  }
+
+  document.addEventListener("click", function (event) {
+    var copy = event.target.closest("[data-copy]");
+    if (copy) {
+      var source = document.getElementById(copy.getAttribute("data-copy"));
+      if (source) {
+        var field = source.tagName === "INPUT" || source.tagName === "TEXTAREA";
+        copyText(field ? source.value : source.textContent.trim(), copy);
+      }
+      return;
+    }
+    var open = event.target.closest("[data-dialog-open]");
+    if (open) {
+      var dialog = document.getElementById(open.getAttribute("data-dialog-open"));
+      if (dialog) dialog.showModal();
+      return;
+    }
+    var close = event.target.closest("[data-dialog-close]");
+    if (close) {
+      close.closest("dialog").close();
+    }
+  });
+
+  // A form marked data-acknowledge keeps its submit button disabled until
+  // every required checkbox in it is ticked.
+  function syncAcknowledgements(form) {
+    var boxes = form.querySelectorAll("input[type=checkbox][required]");
+    var ready = Array.prototype.every.call(boxes, function (b) { return b.checked; });
+    form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = !ready; });
+  }
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest("form[data-acknowledge]");
+    if (form) syncAcknowledgements(form);
+  });
+  function init(root) {
+    root.querySelectorAll("form[data-acknowledge]").forEach(syncAcknowledgements);
+  }
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:load", function (event) { init(event.target); });
+})();

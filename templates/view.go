@@ -1,0 +1,126 @@
+// Package templates renders the product's pages with templ. It knows only
+// the view data its components receive, never the services behind them.
+package templates
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+type csrfKey struct{}
+
+// WithCSRF stores the CSRF token for the forms rendered with ctx.
+func WithCSRF(ctx context.Context, token string) context.Context {
+	return context.WithValue(ctx, csrfKey{}, token)
+}
+
+func csrfToken(ctx context.Context) string {
+	t, _ := ctx.Value(csrfKey{}).(string)
+	return t
+}
+
+// htmx sends the CSRF token as a header on every request it makes.
+func csrfHeaders(ctx context.Context) string {
+	return fmt.Sprintf(`{"X-CSRF-Token": %q}`, csrfToken(ctx))
+}
+
+// Shell is what every signed-in page shows around its content.
+type Shell struct {
+	Title     string
+	UserName  string
+	UserEmail string
+	OrgName   string
+	CanAdmin  bool   // shows the Admin Center
+	Nav       string // the current section: domains, users, audit, accounts
+	Flashes   []string
+	Banners   []Banner
+}
+
+// Banner is a warning shown at the top of every Admin Center page.
+type Banner struct {
+	Text     string
+	LinkText string
+	Link     string
+}
+
+// Form carries a form's submitted values and its problems back to the page.
+type Form struct {
+	Values  map[string]string
+	Errors  map[string]string
+	Message string // a problem not tied to one field
+}
+
+// Value returns the submitted value of a field.
+func (f Form) Value(name string) string { return f.Values[name] }
+
+// Error returns the problem with a field, if any.
+func (f Form) Error(name string) string { return f.Errors[name] }
+
+// Pager is the navigation under a paginated table.
+type Pager struct {
+	Number, Pages int
+	Total         int64
+	Noun          string     // "user", "entry"
+	Query         url.Values // other parameters to keep in the links
+	Path          string
+}
+
+func (p Pager) link(n int) string {
+	q := url.Values{}
+	for k, v := range p.Query {
+		q[k] = v
+	}
+	q.Set("page", strconv.Itoa(n))
+	return p.Path + "?" + q.Encode()
+}
+
+func (p Pager) summary() string {
+	noun := p.Noun + "s"
+	if p.Total == 1 {
+		noun = p.Noun
+	}
+	return fmt.Sprintf("%d %s · page %d of %d", p.Total, noun, p.Number, p.Pages)
+}
+
+// when formats a time for tables, in UTC.
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2 Jan 2006 15:04 UTC")
+}
+
+func whenPtr(t *time.Time) string {
+	if t == nil {
+		return "—"
+	}
+	return when(*t)
+}
+
+func day(t time.Time) string { return t.UTC().Format("2 Jan 2006") }
+
+func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func itoa[T ~int | ~int64](n T) string { return strconv.FormatInt(int64(n), 10) }
+
+type textPart struct {
+	text string
+	link bool
+}
+
+var linkPattern = regexp.MustCompile(`https?://[^\s<>"]+`)
+
+// linkify splits plain text into text and http(s) links.
+func linkify(s string) []textPart {
+	var parts []textPart
+	last := 0
+	for _, m := range linkPattern.FindAllStringIndex(s, -1) {
+		parts = append(parts, textPart{text: s[last:m[0]]}, textPart{text: s[m[0]:m[1]], link: true})
+		last = m[1]
+	}
+	return append(parts, textPart{text: s[last:]})
+}

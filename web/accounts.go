@@ -1,0 +1,49 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"admincenter/templates"
+)
+
+func (s *Server) accounts(c echo.Context) error {
+	return s.renderAccounts(c, http.StatusOK, templates.Form{})
+}
+
+func (s *Server) renderAccounts(c echo.Context, status int, f templates.Form) error {
+	u := mustUser(c)
+	list, err := s.Users.Accounts(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	sh, err := s.shell(c, "Your accounts", "accounts")
+	if err != nil {
+		return err
+	}
+	v := templates.AccountsView{
+		EmailVerified: u.EmailVerified(), Email: u.Email, Managed: u.Managed(),
+		CanCreateOrg: !u.Managed() && u.EmailVerified(), Form: f,
+	}
+	for _, a := range list {
+		v.Accounts = append(v.Accounts, templates.AccountRow{ID: a.ID, Name: a.Name, CreatedAt: a.CreatedAt.Format("2 Jan 2006")})
+	}
+	return render(c, status, templates.AccountsPage(sh, v))
+}
+
+func (s *Server) createAccount(c echo.Context) error {
+	name := c.FormValue("name")
+	a, err := s.Users.CreateAccount(c.Request().Context(), mustUser(c).ID, name)
+	if err != nil {
+		f, ferr := formOf(err, map[string]string{"name": name})
+		if ferr != nil {
+			return ferr
+		}
+		return s.renderAccounts(c, http.StatusUnprocessableEntity, f)
+	}
+	if err := flash(c, "Account “"+a.Name+"” created."); err != nil {
+		return err
+	}
+	return redirect(c, "/accounts")
+}

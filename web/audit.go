@@ -1,0 +1,35 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"admincenter/internal/audit"
+	"admincenter/templates"
+)
+
+func auditRows(entries []audit.Entry) []templates.AuditRow {
+	rows := make([]templates.AuditRow, len(entries))
+	for i, e := range entries {
+		rows[i] = templates.AuditRow{
+			When: e.CreatedAt.UTC().Format("2 Jan 2006 15:04:05 UTC"), ISO: e.CreatedAt.UTC().Format(time.RFC3339),
+			Actor: e.Actor, Action: e.Action, Target: e.Target, Details: e.Details,
+		}
+	}
+	return rows
+}
+
+func (s *Server) auditLog(c echo.Context) error {
+	p, err := audit.List(c.Request().Context(), s.DB, mustUser(c).OrgID(), pageParam(c))
+	if err != nil {
+		return err
+	}
+	sh, err := s.shell(c, "Audit log", "audit")
+	if err != nil {
+		return err
+	}
+	pager := templates.Pager{Number: p.Number, Pages: p.Pages(), Total: p.Total, Noun: "entry", Path: "/admin/audit"}
+	return render(c, http.StatusOK, templates.AuditPage(sh, auditRows(p.Items), pager))
+}

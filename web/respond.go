@@ -1,0 +1,142 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"admincenter/internal/apperr"
+	"admincenter/templates"
+)
+
+// render writes a component through a buffer, so that a template error
+// never leaves a half-written page behind a 200.
+func render(c echo.Context, status int, page templ.Component) error {
+	var buf bytes.Buffer
+	if err := page.Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// redirect sends the browser to path after a POST or to a sign-in page.
+// htmx requests get HX-Redirect so that the whole page changes.
+func redirect(c echo.Context, path string) error {
+	if c.Request().Header.Get("HX-Request") == "true" {
+		c.Response().Header().Set("HX-Redirect", path)
+		return c.NoContent(http.StatusOK)
+	}
+	return c.Redirect(http.StatusSeeOther, path)
+}
+
+var statusOf = map[apperr.Code]int{
+	apperr.Invalid:      http.StatusUnprocessableEntity,
+	apperr.NotFound:     http.StatusNotFound,
+	apperr.Conflict:     http.StatusConflict,
+	apperr.Forbidden:    http.StatusForbidden,
+	apperr.RateLimited:  http.StatusTooManyRequests,
+	apperr.Unauthorized: http.StatusUnauthorized,
+	apperr.Internal:     http.StatusInternalServerError,
+}
+
+var titleOf = map[int]string{
+	http.StatusBadRequest:            "Bad request",
+	http.StatusUnauthorized:          "Sign in required",
+	http.StatusForbidden:             "Access denied",
+	http.StatusNotFound:              "Page not found",
+	http.StatusMethodNotAllowed:      "Method not allowed",
+	http.StatusConflict:              "Cannot do that now",
+	http.StatusRequestEntityTooLarge: "Too large",
+	http.StatusUnprocessableEntity:   "Check your input",
+	http.StatusTooManyRequests:       "Too many attempts",
+	http.StatusInternalServerError:   "Something went wrong",
+}
+
+// handleError turns every error into one status and one page, in one
+// place. Unknown errors are logged in full and shown as "Internal error".
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, message := http.StatusInternalServerError, apperr.MessageOf(err)
+	if he, ok := errors.AsType[*echo.HTTPError](err); ok {
+		status = he.Code
+		message = http.StatusText(status) + "."
+		if status == http.StatusNotFound {
+			message = "There is no page at this address."
+		}
+	} else if e, ok := apperr.As(err); ok {
+		status = statusOf[e.Code]
+	}
+	if status >= 500 {
+		slog.Error("web: request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	title := titleOf[status]
+	if title == "" {
+		title = http.StatusText(status)
+	}
+	_, signedIn := currentUser(c)
+	if c.Request().Method == http.MethodHead {
+		c.NoContent(status)
+		return
+	}
+	if rerr := render(c, status, templates.ErrorPage(status, title, message, signedIn)); rerr != nil {
+		slog.Error("web: unable to render the error page", "err", rerr)
+		c.String(status, message)
+	}
+}
+
+// formOf turns a service error into a form to show again. Errors that are
+// not about the input are returned as they are.
+func formOf(err error, values map[string]string) (templates.Form, error) {
+	e, ok := apperr.As(err)
+	if !ok || (e.Code != apperr.Invalid && e.Code != apperr.Conflict && e.Code != apperr.Unauthorized &&
+		e.Code != apperr.RateLimited && e.Code != apperr.Forbidden) {
+		return templates.Form{}, err
+	}
+	f := templates.Form{Values: values, Errors: e.Fields}
+	if len(e.Fields) == 0 {
+		f.Message = e.Message
+	}
+	return f, nil
+}
+
+// renderForm shows a form again with its problems, or fails with err.
+func renderForm(c echo.Context, err error, values map[string]string, page func(templates.Form) templ.Component) error {
+	f, ferr := formOf(err, values)
+	if ferr != nil {
+		return ferr
+	}
+	return render(c, statusOf[apperr.CodeOf(err)], page(f))
+}
+
+// shell gathers what every signed-in page shows around its content, and
+// takes the flash messages waiting in the session.
+func (s *Server) shell(c echo.Context, title, nav string) (templates.Shell, error) {
+	u := mustUser(c)
+	sh := templates.Shell{Title: title, Nav: nav, UserName: u.Name, UserEmail: u.Email, CanAdmin: u.CanAdminister()}
+	if u.Managed() {
+		org, err := s.Orgs.ByID(c.Request().Context(), u.OrgID())
+		if err != nil {
+			return sh, err
+		}
+		sh.OrgName = org.Name
+	}
+	sess := session(c)
+	if fl := sess.Flashes(); len(fl) > 0 {
+		for _, f := range fl {
+			if msg, ok := f.(string); ok {
+				sh.Flashes = append(sh.Flashes, msg)
+			}
+		}
+		if err := sess.Save(c.Request(), c.Response()); err != nil {
+			return sh, err
+		}
+	}
+	return sh, nil
+}

@@ -1,0 +1,118 @@
+// Package web is the Admin Center's HTTP server: routes, middleware and one
+// thin handler per page or action. Handlers read the session, check the
+// role, bind the form, call one service method and render or redirect.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/wader/gormstore/v2"
+	"gorm.io/gorm"
+
+	"admincenter/internal/config"
+	"admincenter/internal/orgs"
+	"admincenter/internal/users"
+)
+
+// Deps are the services the server calls.
+type Deps struct {
+	Config        *config.Config
+	DB            *gorm.DB
+	Users         *users.Service
+	Orgs          *orgs.Service
+	Now           func() time.Time
+	SessionSecret string
+}
+
+// Server serves the Admin Center.
+type Server struct {
+	Deps
+	echo     *echo.Echo
+	sessions *gormstore.Store
+	metrics  *metrics
+}
+
+// New builds the server and its routes.
+func New(d Deps) *Server {
+	s := &Server{Deps: d, echo: echo.New(), metrics: newMetrics()}
+	s.sessions = newSessionStore(d.DB, d.SessionSecret, d.Config.SecureCookies())
+	e := s.echo
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(
+		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}),
+		middleware.RequestID(),
+		s.logRequests,
+		s.metrics.middleware,
+		middleware.SecureWithConfig(middleware.SecureConfig{
+			XSSProtection:         "0",
+			ContentTypeNosniff:    "nosniff",
+			XFrameOptions:         "DENY",
+			HSTSMaxAge:            hstsMaxAge(d.Config),
+			ReferrerPolicy:        "same-origin",
+			ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+		}),
+		middleware.BodyLimit("1M"),
+	)
+	s.routes()
+	return s
+}
+
+func hstsMaxAge(c *config.Config) int {
+	if c.SecureCookies() {
+		return 31536000
+	}
+	return 0
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Run listens on the configured address until ctx ends, then finishes the
+// requests in flight.
+func (s *Server) Run(ctx context.Context) error {
+	srv := &http.Server{
+		Addr:              s.Config.Addr,
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	slog.Info("web: listening", "addr", s.Config.Addr, "url", s.Config.BaseURL.String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("web: shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		r := c.Request()
+		level := slog.LevelInfo
+		if c.Response().Status >= 500 {
+			level = slog.LevelError
+		}
+		slog.Log(r.Context(), level, "web: request",
+			"method", r.Method, "path", r.URL.Path, "route", c.Path(), "status", c.Response().Status,
+			"duration", time.Since(start), "id", c.Response().Header().Get(echo.HeaderXRequestID))
+		return nil
+	}
+}
