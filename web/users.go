@@ -84,6 +84,10 @@ func (s *Server) renderMember(c echo.Context, status int, f templates.Form) erro
 	if err != nil {
 		return err
 	}
+	if m.Role == users.Owner || m.ID == u.ID {
+		// No role form on this page: say at the top why the change failed.
+		f.Message += f.Error("role")
+	}
 	return render(c, status, templates.MemberPage(sh, templates.MemberView{
 		Member: memberRow(m), RoleValue: string(m.Role), IsSelf: m.ID == u.ID,
 		ViewerIsOwner: u.Role == users.Owner, Form: f,

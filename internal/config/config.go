@@ -104,19 +104,36 @@ func (r *reader) databaseURL(name, def string) string {
 	u, err := url.Parse(v)
 	switch {
 	case err != nil:
-		r.fail(name, v, "not a URL")
+		r.fail(name, "(hidden)", "not a URL") // its password cannot be found to mask it
 	case u.Scheme == "postgres" || u.Scheme == "postgresql":
 		if u.Host == "" && u.Query().Get("host") == "" {
-			r.fail(name, v, "a postgres URL needs a host")
+			r.fail(name, withoutPassword(u, v), "a postgres URL needs a host")
 		}
 	case u.Scheme == "sqlite":
 		if strings.TrimPrefix(v, "sqlite://") == "" {
 			r.fail(name, v, "a sqlite URL needs a path, for example sqlite://./data/admincenter.db")
 		}
 	default:
-		r.fail(name, v, "want postgres://… or sqlite://PATH")
+		r.fail(name, withoutPassword(u, v), "want postgres://… or sqlite://PATH")
 	}
 	return v
+}
+
+// withoutPassword returns the database URL v, parsed as u, for an error
+// message: a password in the user info or the password parameter is masked
+// so that it never reaches the logs.
+func withoutPassword(u *url.URL, v string) string {
+	_, inUser := u.User.Password()
+	q := u.Query()
+	if !inUser && !q.Has("password") {
+		return v
+	}
+	masked := *u
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		masked.RawQuery = q.Encode()
+	}
+	return masked.Redacted()
 }
 
 func (r *reader) baseURL(name, def string) *url.URL {

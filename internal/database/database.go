@@ -55,11 +55,7 @@ func Open(rawURL string) (*gorm.DB, error) {
 	}
 	db, err := gorm.Open(dialector, &gorm.Config{
 		TranslateError: true,
-		Logger: logger.New(slogWriter{}, logger.Config{
-			SlowThreshold:             500 * time.Millisecond,
-			LogLevel:                  logger.Warn,
-			IgnoreRecordNotFoundError: true,
-		}),
+		Logger:         slowQueryLogger{threshold: 500 * time.Millisecond},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("database: unable to open: %w", err)
@@ -71,32 +67,41 @@ func Open(rawURL string) (*gorm.DB, error) {
 	return db, nil
 }
 
-type slogWriter struct{}
+// slowQueryLogger logs only slow statements: failed ones are returned to
+// their callers, who wrap and report them.
+type slowQueryLogger struct{ threshold time.Duration }
 
-func (slogWriter) Printf(format string, args ...any) {
-	slog.Warn("database: " + strings.TrimSpace(fmt.Sprintf(format, args...)))
+func (l slowQueryLogger) LogMode(logger.LogLevel) logger.Interface { return l }
+func (slowQueryLogger) Info(context.Context, string, ...any)       {}
+func (slowQueryLogger) Warn(context.Context, string, ...any)       {}
+func (slowQueryLogger) Error(context.Context, string, ...any)      {}
+func (l slowQueryLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if elapsed := time.Since(begin); elapsed > l.threshold {
+		sql, rows := fc()
+		slog.WarnContext(ctx, "database: slow query", "duration", elapsed, "rows", rows, "sql", sql)
+	}
 }
 
 // IsSQLite reports whether db is the embedded SQLite database.
 func IsSQLite(db *gorm.DB) bool { return db.Dialector.Name() == "sqlite" }
 
-// Locking returns the row-locking clause for claiming background work:
-// FOR UPDATE SKIP LOCKED on PostgreSQL, where several instances compete,
-// and nothing on SQLite, where one process writes at a time anyway.
-func Locking(db *gorm.DB) clause.Expression {
+// SkipLocked adds FOR UPDATE SKIP LOCKED to a query that claims background
+// work on PostgreSQL, where several instances compete. SQLite needs no
+// clause: its immediate transactions let one writer in at a time.
+func SkipLocked(db *gorm.DB) *gorm.DB {
 	if IsSQLite(db) {
-		return clause.Expr{}
+		return db
 	}
-	return clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked}
+	return db.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked})
 }
 
-// ForUpdate returns the row-locking clause that serialises competing
-// writers on PostgreSQL; SQLite's immediate transactions already do.
-func ForUpdate(db *gorm.DB) clause.Expression {
+// ForUpdate adds FOR UPDATE to a query whose rows the transaction will
+// change, so that competing writers on PostgreSQL wait their turn.
+func ForUpdate(db *gorm.DB) *gorm.DB {
 	if IsSQLite(db) {
-		return clause.Expr{}
+		return db
 	}
-	return clause.Locking{Strength: clause.LockingStrengthUpdate}
+	return db.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate})
 }
 
 // Migrate applies every pending migration of the database's dialect. On

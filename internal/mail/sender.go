@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"mime"
 	"mime/quotedprintable"
 	"net"
 	"net/smtp"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"time"
@@ -64,10 +66,13 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 			if ctx.Err() != nil {
 				return sent, nil // the lease brings unsent ones back
 			}
-			if err := s.finish(ctx, m, s.deliver(m)); err != nil {
+			sendErr := s.deliver(m)
+			if err := s.finish(ctx, m, sendErr); err != nil {
 				return sent, err
 			}
-			sent++
+			if sendErr == nil {
+				sent++
+			}
 		}
 	}
 }
@@ -76,7 +81,7 @@ func (s *Sender) claim(ctx context.Context) ([]Message, error) {
 	var batch []Message
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		now := s.Now()
-		err := tx.Clauses(database.Locking(tx)).
+		err := database.SkipLocked(tx).
 			Where("sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?", now).
 			Order("next_attempt_at, id").Limit(batchSize).Find(&batch).Error
 		if err != nil || len(batch) == 0 {
@@ -105,7 +110,7 @@ func (s *Sender) finish(ctx context.Context, m Message, sendErr error) error {
 	case sendErr == nil:
 		update["sent_at"] = now
 		update["last_error"] = ""
-	case m.Attempts >= maxAttempts:
+	case m.Attempts >= maxAttempts || permanent(sendErr):
 		slog.Error("mail: giving up", "id", m.ID, "to", m.Recipient, "attempts", m.Attempts, "err", sendErr)
 		update["failed_at"] = now
 		update["last_error"] = sendErr.Error()
@@ -114,10 +119,22 @@ func (s *Sender) finish(ctx context.Context, m Message, sendErr error) error {
 		update["next_attempt_at"] = now.Add(Backoff(m.Attempts))
 		update["last_error"] = sendErr.Error()
 	}
+	// Recorded even when ctx ends meanwhile: a delivered message left
+	// unmarked would go out again when its lease ends.
+	ctx = context.WithoutCancel(ctx)
 	if err := s.DB.WithContext(ctx).Model(&Message{}).Where("id = ?", m.ID).Updates(update).Error; err != nil {
 		return fmt.Errorf("mail: unable to record delivery of %d: %w", m.ID, err)
 	}
 	return nil
+}
+
+// permanent reports whether the server refused the recipient for good
+// (550 mailbox unavailable, 551 not local, 553 name not allowed): trying
+// again would only be refused again.
+func permanent(err error) bool {
+	var te *textproto.Error
+	return errors.As(err, &te) && strings.HasPrefix(err.Error(), "RCPT TO") &&
+		(te.Code == 550 || te.Code == 551 || te.Code == 553)
 }
 
 // Backoff is the wait before the next attempt after n failed ones:
@@ -192,7 +209,10 @@ func (s *Sender) deliver(m Message) error {
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("end of DATA: %w", err)
 	}
-	return c.Quit()
+	// The server took the message when it accepted the DATA; a failed QUIT
+	// must not make us send it again.
+	c.Quit()
+	return nil
 }
 
 // format renders m as an RFC 5322 message with a quoted-printable body.

@@ -97,12 +97,13 @@ func (s *Service) ChangeRole(ctx context.Context, actorID, targetID int64, role 
 		case target.Role == role:
 			return apperr.Field("role", fmt.Sprintf("%s is already %s.", target.Name, article(role.Label())))
 		}
+		from := target.Role
 		if err := tx.Model(&target).Update("role", role).Error; err != nil {
 			return fmt.Errorf("orgs: unable to change the role of %d: %w", target.ID, err)
 		}
 		now := s.Now()
 		if err := audit.Record(tx, now, org.ID, actorOf(actor), "member.role_changed", targetOf(target),
-			fmt.Sprintf("%s → %s", target.Role.Label(), role.Label())); err != nil {
+			fmt.Sprintf("%s → %s", from.Label(), role.Label())); err != nil {
 			return err
 		}
 		return mail.Enqueue(tx, now, mail.RoleChanged(target.Email, target.Name, org.Name, role.Label(), actor.Name))

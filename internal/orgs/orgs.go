@@ -97,7 +97,7 @@ func join(tx *gorm.DB, userID, orgID int64, role users.Role, now time.Time) erro
 
 func lockUser(tx *gorm.DB, id int64) (users.User, error) {
 	var u users.User
-	err := tx.Clauses(database.ForUpdate(tx)).Take(&u, id).Error
+	err := database.ForUpdate(tx).Take(&u, id).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return u, apperr.New(apperr.NotFound, "No such user.")
 	}

@@ -296,7 +296,7 @@ var linkProblems = map[string][2]string{ // invalid, expired
 // stays usable after its first click: clicking it twice is harmless.
 func (s *Service) findToken(db *gorm.DB, raw, purpose string) (userToken, error) {
 	var t userToken
-	err := db.Clauses(database.ForUpdate(db)).Where("token_hash = ? AND purpose = ?", hashToken(raw), purpose).Take(&t).Error
+	err := database.ForUpdate(db).Where("token_hash = ? AND purpose = ?", hashToken(raw), purpose).Take(&t).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return t, apperr.New(apperr.NotFound, linkProblems[purpose][0])
 	}

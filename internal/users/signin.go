@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -94,7 +95,7 @@ func (s *Service) checkThrottle(db *gorm.DB, email, ip string) error {
 		}
 		if len(recent) >= q.limit {
 			wait := recent[q.limit-1].Add(failureWindow).Sub(s.Now())
-			minutes := int(wait.Minutes()) + 1
+			minutes := int(math.Ceil(wait.Minutes()))
 			return apperr.New(apperr.RateLimited, fmt.Sprintf(
 				"Too many failed sign-in attempts. Try again in %d minute%s, or reset your password.", minutes, plural(minutes)))
 		}

@@ -1,0 +1,615 @@
+package mail_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"mime/quotedprintable"
+	"net"
+	netmail "net/mail"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"gorm.io/gorm"
+
+	"admincenter/internal/clock"
+	"admincenter/internal/mail"
+	"admincenter/internal/testdb"
+)
+
+const (
+	lease       = 5 * time.Minute // how long a claimed message is left alone
+	maxAttempts = 12
+)
+
+func newSender(db *gorm.DB, clk *clock.Fake, ms *mailServer) *mail.Sender {
+	server := *ms.URL
+	return &mail.Sender{DB: db, Server: &server, From: "no-reply@admin.example.com", Now: clk.Now, Interval: time.Hour}
+}
+
+// sendDue runs one delivery pass and checks how many it reports sent.
+func sendDue(t *testing.T, s *mail.Sender, want int) {
+	t.Helper()
+	n, err := s.SendDue(context.Background())
+	if err != nil {
+		t.Fatalf("SendDue: %v", err)
+	}
+	if n != want {
+		t.Fatalf("SendDue sent %d, want %d", n, want)
+	}
+}
+
+func reread(t *testing.T, db *gorm.DB, id int64) mail.Message {
+	t.Helper()
+	m, err := mail.ByID(context.Background(), db, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// closedURL returns the URL of a loopback port where nothing listens.
+func closedURL(t *testing.T) *url.URL {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return &url.URL{Scheme: "smtp", Host: addr}
+}
+
+func TestBackoff(t *testing.T) {
+	cases := []struct {
+		attempts int
+		want     time.Duration
+	}{
+		{0, 30 * time.Second},
+		{1, 30 * time.Second},
+		{2, time.Minute},
+		{3, 2 * time.Minute},
+		{4, 4 * time.Minute},
+		{5, 8 * time.Minute},
+		{6, 16 * time.Minute},
+		{7, 32 * time.Minute},
+		{8, time.Hour},
+		{9, time.Hour},
+		{11, time.Hour},
+		{maxAttempts, time.Hour},
+		{1000, time.Hour},
+	}
+	for _, c := range cases {
+		if got := mail.Backoff(c.attempts); got != c.want {
+			t.Errorf("Backoff(%d) = %v, want %v", c.attempts, got, c.want)
+		}
+	}
+}
+
+func TestDelivery(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		ms := startMailServer(t)
+		clk := newClock()
+		s := newSender(db, clk, ms)
+		created := clk.Now().Add(1500 * time.Millisecond)
+		body := strings.Join([]string{
+			"Hello Zoë,",
+			"",
+			"Your rôle in Ünïcode GmbH changed — ✓.",
+			".",
+			".A line that starts with a dot.",
+			"Two = signs == here, and trailing spaces   ",
+			strings.Repeat("A long line without breaks. ", 10),
+			"https://admin.example.com/verify?token=abc%2Bdef=&x=1",
+			"",
+		}, "\n")
+		e := mail.Email{To: "zoe@example.com", Subject: "Ihre Rolle in Ünïcode GmbH wurde geändert ✓", Body: body}
+		m := enqueue(t, db, created, e)
+		clk.Advance(time.Minute)
+
+		sendDue(t, s, 1)
+
+		got := ms.Received()
+		if len(got) != 1 {
+			t.Fatalf("server received %d messages, want 1", len(got))
+		}
+		if got[0].From != "no-reply@admin.example.com" || strings.Join(got[0].To, ",") != "zoe@example.com" {
+			t.Errorf("envelope from %q to %v", got[0].From, got[0].To)
+		}
+		msg, err := netmail.ReadMessage(bytes.NewReader(got[0].Data))
+		if err != nil {
+			t.Fatalf("unparsable message: %v\n%s", err, got[0].Data)
+		}
+		from, err := netmail.ParseAddress(msg.Header.Get("From"))
+		if err != nil || from.Address != "no-reply@admin.example.com" || from.Name != "Admin Center" {
+			t.Errorf("From: %q (%v)", msg.Header.Get("From"), err)
+		}
+		to, err := msg.Header.AddressList("To")
+		if err != nil || len(to) != 1 || to[0].Address != "zoe@example.com" {
+			t.Errorf("To: %q (%v)", msg.Header.Get("To"), err)
+		}
+		rawSubject := msg.Header.Get("Subject")
+		if !strings.HasPrefix(rawSubject, "=?utf-8?q?") || !isASCII(rawSubject) {
+			t.Errorf("Subject %q is not an encoded word", rawSubject)
+		}
+		if subject, err := new(mime.WordDecoder).DecodeHeader(rawSubject); err != nil || subject != e.Subject {
+			t.Errorf("Subject decodes to %q (%v), want %q", subject, err, e.Subject)
+		}
+		if date, err := msg.Header.Date(); err != nil || !date.Equal(created.Truncate(time.Second)) {
+			t.Errorf("Date: %q (%v), want %v", msg.Header.Get("Date"), err, created)
+		}
+		if id := msg.Header.Get("Message-ID"); id != fmt.Sprintf("<outbox-%d@admin.example.com>", m.ID) {
+			t.Errorf("Message-ID: %q", id)
+		}
+		for header, want := range map[string]string{
+			"MIME-Version":              "1.0",
+			"Content-Type":              "text/plain; charset=utf-8",
+			"Content-Transfer-Encoding": "quoted-printable",
+		} {
+			if got := msg.Header.Get(header); got != want {
+				t.Errorf("%s: %q, want %q", header, got, want)
+			}
+		}
+
+		raw, _ := io.ReadAll(msg.Body)
+		for i, line := range strings.Split(string(raw), "\r\n") {
+			if len(line) > 76 || !isASCII(line) {
+				t.Errorf("body line %d is not quoted-printable: %q", i+1, line)
+			}
+		}
+		decoded, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(raw)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.ReplaceAll(string(decoded), "\r\n", "\n"); got != body {
+			t.Errorf("body decodes to\n%q\nwant\n%q", got, body)
+		}
+
+		sent := reread(t, db, m.ID)
+		if sent.SentAt == nil || !sent.SentAt.Equal(clk.Now()) || sent.FailedAt != nil || sent.Attempts != 1 || sent.LastError != "" {
+			t.Errorf("after delivery: %+v", sent)
+		}
+
+		// Delivered once: later passes, even after the lease, leave it be.
+		sendDue(t, s, 0)
+		clk.Advance(24 * time.Hour)
+		sendDue(t, s, 0)
+		if n := len(ms.Received()); n != 1 {
+			t.Fatalf("server received %d messages, want 1", n)
+		}
+	})
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// Messages not yet due wait; the due ones go oldest first.
+func TestSendDueOnlyDueMessages(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		ms := startMailServer(t)
+		clk := newClock()
+		s := newSender(db, clk, ms)
+		now := clk.Now()
+		enqueue(t, db, now, mail.Email{To: "b@example.com", Subject: "second", Body: "b"})
+		enqueue(t, db, now.Add(-time.Minute), mail.Email{To: "a@example.com", Subject: "first", Body: "a"})
+		enqueue(t, db, now.Add(time.Minute), mail.Email{To: "c@example.com", Subject: "future", Body: "c"})
+
+		sendDue(t, s, 2)
+		var order []string
+		for _, r := range ms.Received() {
+			order = append(order, strings.Join(r.To, ","))
+		}
+		if strings.Join(order, " ") != "a@example.com b@example.com" {
+			t.Fatalf("delivered %v, want the due ones, oldest first", order)
+		}
+		clk.Advance(time.Minute)
+		sendDue(t, s, 1)
+		if n := len(ms.Received()); n != 3 {
+			t.Fatalf("server received %d messages, want 3", n)
+		}
+	})
+}
+
+func TestSenderAddress(t *testing.T) {
+	db := testdb.SQLite(t)
+	cases := []struct {
+		name, query, from, want string
+	}{
+		{"From field", "", "no-reply@admin.example.com", "no-reply@admin.example.com"},
+		{"from parameter wins", "from=alerts%40example.org", "no-reply@admin.example.com", "alerts@example.org"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ms := startMailServer(t)
+			clk := newClock()
+			s := newSender(db, clk, ms)
+			s.Server.RawQuery = c.query
+			s.From = c.from
+			m := enqueue(t, db, clk.Now(), mail.Email{To: "ada@example.com", Subject: "s", Body: "b"})
+			sendDue(t, s, 1)
+			got := ms.Received()
+			if len(got) != 1 || got[0].From != c.want {
+				t.Fatalf("received %+v, want envelope from %s", got, c.want)
+			}
+			msg, err := netmail.ReadMessage(bytes.NewReader(got[0].Data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr, err := netmail.ParseAddress(msg.Header.Get("From"))
+			if err != nil || addr.Address != c.want {
+				t.Fatalf("From: %q, want %s", msg.Header.Get("From"), c.want)
+			}
+			domain := c.want[strings.IndexByte(c.want, '@'):]
+			if id := msg.Header.Get("Message-ID"); id != fmt.Sprintf("<outbox-%d%s>", m.ID, domain) {
+				t.Fatalf("Message-ID: %q", id)
+			}
+		})
+	}
+}
+
+// Every failure, whether the server refuses, is down or rejects the login,
+// leaves the message unsent and schedules a retry 30 seconds later.
+func TestFailedDeliveryIsRetried(t *testing.T) {
+	cases := []struct {
+		name    string
+		setup   func(t *testing.T, ms *mailServer, s *mail.Sender)
+		wantErr []string
+	}{
+		{"MAIL refused", func(_ *testing.T, ms *mailServer, _ *mail.Sender) { ms.Refuse("MAIL", errTryLater) }, []string{"MAIL FROM", "451", "Try again later"}},
+		{"RCPT refused", func(_ *testing.T, ms *mailServer, _ *mail.Sender) { ms.Refuse("RCPT", errTryLater) }, []string{"RCPT TO ada@example.com", "451"}},
+		{"DATA refused", func(_ *testing.T, ms *mailServer, _ *mail.Sender) { ms.Refuse("DATA", errTryLater) }, []string{"end of DATA", "451"}},
+		{"server down", func(t *testing.T, _ *mailServer, s *mail.Sender) { s.Server = closedURL(t) }, []string{"connect to 127.0.0.1:", "refused"}},
+		{"wrong password", func(_ *testing.T, ms *mailServer, s *mail.Sender) {
+			ms.RequireLogin("mailer", "right")
+			s.Server.User = url.UserPassword("mailer", "wrong")
+		}, []string{"authenticate to 127.0.0.1:", "535"}},
+	}
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				ms := startMailServer(t)
+				clk := newClock()
+				s := newSender(db, clk, ms)
+				c.setup(t, ms, s)
+				m := enqueue(t, db, clk.Now(), mail.Email{To: "ada@example.com", Subject: "s", Body: "b"})
+				clk.Advance(time.Second)
+
+				sendDue(t, s, 0)
+
+				got := reread(t, db, m.ID)
+				if got.SentAt != nil || got.FailedAt != nil || got.Attempts != 1 {
+					t.Errorf("after a failure: sent %v, failed %v, attempts %d; want unsent, 1 attempt", got.SentAt, got.FailedAt, got.Attempts)
+				}
+				if want := clk.Now().Add(30 * time.Second); !got.NextAttemptAt.Equal(want) {
+					t.Errorf("NextAttemptAt = %v, want %v", got.NextAttemptAt, want)
+				}
+				for _, part := range c.wantErr {
+					if !strings.Contains(got.LastError, part) {
+						t.Errorf("LastError %q lacks %q", got.LastError, part)
+					}
+				}
+				if n := len(ms.Received()); n != 0 {
+					t.Errorf("server received %d messages", n)
+				}
+				// Not due again before its time.
+				clk.Advance(29 * time.Second)
+				sendDue(t, s, 0)
+				if again := reread(t, db, m.ID); again.Attempts != 1 {
+					t.Errorf("retried early: %d attempts", again.Attempts)
+				}
+			})
+		}
+	})
+}
+
+// A recipient refused for good is not tried again.
+func TestRecipientRefusedForGoodFailsAtOnce(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		ms := startMailServer(t)
+		clk := newClock()
+		s := newSender(db, clk, ms)
+		ms.Refuse("RCPT", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"})
+		m := enqueue(t, db, clk.Now(), mail.Email{To: "ghost@example.com", Subject: "s", Body: "b"})
+		sendDue(t, s, 0)
+		got := reread(t, db, m.ID)
+		if got.FailedAt == nil || got.SentAt != nil || got.Attempts != 1 || !strings.Contains(got.LastError, "550") {
+			t.Fatalf("after a 550: %+v", got)
+		}
+		clk.Advance(24 * time.Hour)
+		sendDue(t, s, 0)
+		if again := reread(t, db, m.ID); again.Attempts != 1 {
+			t.Fatalf("tried again: %d attempts", again.Attempts)
+		}
+	})
+}
+
+func TestDeliveredOnceServerAcceptsAgain(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		ms := startMailServer(t)
+		clk := newClock()
+		s := newSender(db, clk, ms)
+		m := enqueue(t, db, clk.Now(), mail.Email{To: "ada@example.com", Subject: "Welcome", Body: "Hello"})
+		ms.Refuse("RCPT", errTryLater)
+		sendDue(t, s, 0)
+		if got := reread(t, db, m.ID); got.Attempts != 1 || got.LastError == "" {
+			t.Fatalf("after refusal: %+v", got)
+		}
+
+		ms.Refuse("RCPT", nil)
+		clk.Advance(30*time.Second - time.Microsecond)
+		sendDue(t, s, 0)
+		clk.Advance(time.Microsecond)
+		sendDue(t, s, 1)
+
+		got := reread(t, db, m.ID)
+		if got.SentAt == nil || !got.SentAt.Equal(clk.Now()) || got.Attempts != 2 || got.LastError != "" || got.FailedAt != nil {
+			t.Fatalf("after retry: %+v", got)
+		}
+		if r := ms.Received(); len(r) != 1 || ms.Rcpts() != 2 {
+			t.Fatalf("server received %d messages in %d attempts, want 1 in 2", len(r), ms.Rcpts())
+		}
+		clk.Advance(time.Hour)
+		sendDue(t, s, 0)
+		if n := len(ms.Received()); n != 1 {
+			t.Fatalf("delivered %d times", n)
+		}
+	})
+}
+
+func TestGivesUpAfterMaxAttempts(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		ms := startMailServer(t)
+		ms.Refuse("RCPT", errTryLater)
+		clk := newClock()
+		s := newSender(db, clk, ms)
+		m := enqueue(t, db, clk.Now(), mail.Email{To: "ada@example.com", Subject: "s", Body: "b"})
+
+		for attempt := 1; attempt <= maxAttempts; attempt++ {
+			sendDue(t, s, 0)
+			got := reread(t, db, m.ID)
+			if got.Attempts != attempt || ms.Rcpts() != attempt || got.SentAt != nil || !strings.Contains(got.LastError, "451") {
+				t.Fatalf("attempt %d: %+v, %d tries seen by the server", attempt, got, ms.Rcpts())
+			}
+			if attempt == maxAttempts {
+				if got.FailedAt == nil || !got.FailedAt.Equal(clk.Now()) {
+					t.Fatalf("after %d attempts: FailedAt = %v, want %v", attempt, got.FailedAt, clk.Now())
+				}
+				break
+			}
+			if got.FailedAt != nil {
+				t.Fatalf("gave up after %d attempts", attempt)
+			}
+			wait := mail.Backoff(attempt)
+			if !got.NextAttemptAt.Equal(clk.Now().Add(wait)) {
+				t.Fatalf("attempt %d: next at %v, want now + %v", attempt, got.NextAttemptAt, wait)
+			}
+			clk.Advance(wait - time.Second)
+			sendDue(t, s, 0)
+			if ms.Rcpts() != attempt {
+				t.Fatalf("attempt %d: retried before its backoff of %v", attempt, wait)
+			}
+			clk.Advance(time.Second)
+		}
+
+		// Failed for good: never tried again, even once the server accepts.
+		ms.Refuse("RCPT", nil)
+		for range 3 {
+			clk.Advance(24 * time.Hour)
+			sendDue(t, s, 0)
+		}
+		got := reread(t, db, m.ID)
+		if ms.Rcpts() != maxAttempts || got.Attempts != maxAttempts || got.SentAt != nil || got.FailedAt == nil {
+			t.Fatalf("after giving up: %+v, %d tries seen by the server", got, ms.Rcpts())
+		}
+	})
+}
+
+func TestAuthPlain(t *testing.T) {
+	cases := []struct {
+		name       string
+		host       string // how the sender names the loopback server
+		user       *url.Userinfo
+		wantLogins []login
+	}{
+		{"no credentials", "127.0.0.1", nil, nil},
+		{"user and password", "127.0.0.1", url.UserPassword("mailer", "s3cret"), []login{{"mailer", "s3cret"}}},
+		{"localhost", "localhost", url.UserPassword("mailer", "s3cret"), []login{{"mailer", "s3cret"}}},
+		{"escaped characters", "127.0.0.1", url.UserPassword("mailer@example.com", "p@ss:w/rd ü%"), []login{{"mailer@example.com", "p@ss:w/rd ü%"}}},
+		{"empty password", "127.0.0.1", url.User("mailer"), []login{{"mailer", ""}}},
+	}
+	db := testdb.SQLite(t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ms := startMailServer(t)
+			clk := newClock()
+			s := newSender(db, clk, ms)
+			// Parse the URL as the configuration does, to include its escaping.
+			u := &url.URL{Scheme: "smtp", User: c.user, Host: net.JoinHostPort(c.host, ms.URL.Port())}
+			server, err := url.Parse(u.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Server = server
+			enqueue(t, db, clk.Now(), mail.Email{To: "ada@example.com", Subject: "s", Body: "b"})
+			sendDue(t, s, 1)
+			if got := ms.Logins(); fmt.Sprint(got) != fmt.Sprint(c.wantLogins) {
+				t.Fatalf("logins %v, want %v", got, c.wantLogins)
+			}
+		})
+	}
+}
+
+// Once the server has accepted the message, a connection lost at QUIT must
+// not send it a second time.
+func TestLostQuitAfterAcceptedMessage(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		ms := startMailServer(t)
+		ms.dropQuit.Store(true)
+		clk := newClock()
+		s := newSender(db, clk, ms)
+		m := enqueue(t, db, clk.Now(), mail.Email{To: "ada@example.com", Subject: "s", Body: "b"})
+
+		sendDue(t, s, 1)
+		if got := reread(t, db, m.ID); got.SentAt == nil || got.LastError != "" {
+			t.Fatalf("accepted message recorded as %+v", got)
+		}
+		clk.Advance(time.Hour)
+		sendDue(t, s, 0)
+		if n := len(ms.Received()); n != 1 {
+			t.Fatalf("delivered %d times", n)
+		}
+	})
+}
+
+// A sender stopped halfway through a batch records what it delivered; the
+// rest of its batch waits for the lease to end, then goes out once.
+func TestStoppedSenderLeavesTheRestToTheLease(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		ms := startMailServer(t)
+		clk := newClock()
+		s := newSender(db, clk, ms)
+		var ids []int64
+		for i := range 3 {
+			m := enqueue(t, db, clk.Now(), mail.Email{To: fmt.Sprintf("u%d@example.com", i), Subject: "s", Body: "b"})
+			ids = append(ids, m.ID)
+		}
+		ctx, stop := context.WithCancel(context.Background())
+		defer stop()
+		ms.OnData(stop) // the process is told to stop while sending the first
+
+		n, err := s.SendDue(ctx)
+		if err != nil || n != 1 {
+			t.Fatalf("SendDue = %d, %v; want 1 sent and no error", n, err)
+		}
+		if first := reread(t, db, ids[0]); first.SentAt == nil {
+			t.Fatalf("delivered message not recorded: %+v", first)
+		}
+		for _, id := range ids[1:] {
+			got := reread(t, db, id)
+			if got.SentAt != nil || got.FailedAt != nil || !got.NextAttemptAt.Equal(clk.Now().Add(lease)) {
+				t.Fatalf("undelivered message %+v, want it leased until now + %v", got, lease)
+			}
+		}
+
+		ms.OnData(nil)
+		clk.Advance(lease - time.Second)
+		sendDue(t, s, 0)
+		clk.Advance(time.Second)
+		sendDue(t, s, 2)
+		seen := map[string]int{}
+		for _, r := range ms.Received() {
+			seen[strings.Join(r.To, ",")]++
+		}
+		if len(seen) != 3 || seen["u0@example.com"] != 1 || seen["u1@example.com"] != 1 || seen["u2@example.com"] != 1 {
+			t.Fatalf("deliveries per recipient: %v, want one each", seen)
+		}
+	})
+}
+
+// Several senders working the same outbox deliver every message exactly
+// once: each claims its own batch.
+func TestConcurrentSendersDeliverOnce(t *testing.T) {
+	cases := []struct{ senders, messages int }{
+		{2, 50},
+		{4, 120},
+	}
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("%d senders", c.senders), func(t *testing.T) {
+				ms := startMailServer(t)
+				clk := newClock()
+				var ids []int64
+				for i := range c.messages {
+					m := enqueue(t, db, clk.Now(), mail.Email{To: fmt.Sprintf("user%03d@example.com", i), Subject: "s", Body: "b"})
+					ids = append(ids, m.ID)
+				}
+
+				start := make(chan struct{})
+				sent := make([]int, c.senders)
+				errs := make([]error, c.senders)
+				var wg sync.WaitGroup
+				for i := range c.senders {
+					s := newSender(db, clk, ms)
+					wg.Go(func() {
+						<-start
+						sent[i], errs[i] = s.SendDue(context.Background())
+					})
+				}
+				close(start)
+				wg.Wait()
+
+				total := 0
+				for i := range c.senders {
+					if errs[i] != nil {
+						t.Fatalf("sender %d: %v", i, errs[i])
+					}
+					total += sent[i]
+				}
+				if total != c.messages {
+					t.Errorf("senders report %d sent (%v), want %d", total, sent, c.messages)
+				}
+				perRecipient := map[string]int{}
+				for _, r := range ms.Received() {
+					perRecipient[strings.Join(r.To, ",")]++
+				}
+				if len(perRecipient) != c.messages {
+					t.Errorf("%d recipients got mail, want %d", len(perRecipient), c.messages)
+				}
+				for to, n := range perRecipient {
+					if n != 1 {
+						t.Errorf("%s got %d copies", to, n)
+					}
+				}
+				for _, id := range ids {
+					if m := reread(t, db, id); m.SentAt == nil || m.Attempts != 1 {
+						t.Fatalf("message %d: sent %v after %d attempts; want sent, claimed once", id, m.SentAt, m.Attempts)
+					}
+				}
+			})
+		}
+	})
+}
+
+// Run delivers at once, then stops when its context ends.
+func TestRun(t *testing.T) {
+	db := testdb.SQLite(t)
+	ms := startMailServer(t)
+	clk := newClock()
+	s := newSender(db, clk, ms)
+	m := enqueue(t, db, clk.Now(), mail.Email{To: "ada@example.com", Subject: "s", Body: "b"})
+	delivered := make(chan struct{}, 1)
+	ms.OnData(func() { delivered <- struct{}{} })
+
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Run(ctx)
+	}()
+	select {
+	case <-delivered:
+	case <-time.After(time.Minute):
+		t.Fatal("Run delivered nothing")
+	}
+	stop()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("Run did not stop with its context")
+	}
+	if got := reread(t, db, m.ID); got.SentAt == nil {
+		t.Fatalf("message not recorded as sent: %+v", got)
+	}
+}

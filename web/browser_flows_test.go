@@ -1,0 +1,135 @@
+package web_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"admincenter/internal/testdb"
+)
+
+func TestBrowserSignUpToAdminCenter(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		a := newApp(t, db)
+		b := newTab(t, a)
+
+		b.open("/signup")
+		b.fill("name", "Nina Newcomer")
+		b.fill("email", "nina@initech.test")
+		b.fill("password", "short")
+		b.press("Sign up")
+		b.waitText("Use at least 10 characters for your password.")
+		b.fill("password", "a long enough password")
+		b.press("Sign up")
+		b.waitText("We sent a verification link to nina@initech.test")
+		b.screenshot("signup-done")
+
+		b.open("/dev/mailbox")
+		b.do(chromedpClickLink("Verify your email address"))
+		b.waitText("Please confirm that nina@initech.test is your email address")
+		b.do(chromedpClickPartialLink("/verify-email?token="))
+		b.waitText("is verified")
+
+		b.press("Create an organization")
+		b.waitText("Create an organization")
+		b.press("Create organization")
+		b.waitText("Enter a name for your organization.")
+		b.fill("name", "Initech")
+		b.press("Create organization")
+		b.waitText("Organization “Initech” created. You are its Owner.")
+		b.waitText("No domains yet")
+		if p := b.path(); p != "/admin/domains" {
+			t.Fatalf("after creating the organization: %s", p)
+		}
+		b.screenshot("admin-domains-empty")
+
+		b.press("Users")
+		b.waitText("Nina Newcomer")
+		b.waitText("nina@initech.test")
+		b.waitText("Owner")
+		b.screenshot("admin-users")
+
+		b.press("Sign out")
+		b.waitText("Sign in")
+		b.open("/admin/users")
+		b.waitText("Sign in")
+		if p := b.path(); !strings.HasPrefix(p, "/login") {
+			t.Fatalf("signed out, /admin/users went to %s", p)
+		}
+	})
+}
+
+func TestBrowserStandardUserRefused(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		a := newApp(t, db)
+		b := newTab(t, a)
+		b.signIn("sam@acme.test")
+		b.waitText("Your accounts")
+		b.open("/admin/users")
+		b.waitText("The Admin Center is only for the Owner and Administrators")
+		b.screenshot("forbidden")
+	})
+}
+
+func TestBrowserPostWithoutCSRFRefused(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		a := newApp(t, db)
+		b := newTab(t, a)
+		b.signIn("owner@acme.test")
+		b.open(fmt.Sprintf("/admin/users/%d", a.userID("sam@acme.test")))
+		b.waitText("Save role")
+		eval[bool](b, `document.querySelectorAll('input[name="_csrf"]').forEach(e => e.remove()); true`)
+		b.do(chromedpClickID("role-admin"))
+		b.press("Save role")
+		b.waitText("did not come from this site")
+		if a.user("sam@acme.test").Role != "standard" {
+			t.Fatal("the role changed without a CSRF token")
+		}
+	})
+}
+
+func TestBrowserOtherOrganizationsUserNotFound(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		a := newApp(t, db)
+		b := newTab(t, a)
+		b.signIn("owner@acme.test")
+		b.open(fmt.Sprintf("/admin/users/%d", a.userID("owner@globex.test")))
+		b.waitText("Page not found")
+		b.waitText("No such user in this organization.")
+	})
+}
+
+func TestBrowserRemoveUserWithConfirmation(t *testing.T) {
+	a := newApp(t, testdb.SQLite(t))
+	b := newTab(t, a)
+	b.signIn("admin@acme.test")
+	b.open(fmt.Sprintf("/admin/users/%d", a.userID("sam@acme.test")))
+	b.press("Remove user")
+	b.waitText("Remove Sam Standard from the organization?")
+	if disabled := eval[bool](b, `document.querySelector('#remove-dialog button[type=submit]').disabled`); !disabled {
+		t.Fatal("the remove button is enabled before the acknowledgements")
+	}
+	b.screenshot("remove-dialog")
+	b.do(chromedpClickID("remove-dialog-ack-0"), chromedpClickID("remove-dialog-ack-1"))
+	b.do(chromedpClickCSS("#remove-dialog button[type=submit]"))
+	b.waitText("The user was removed from the organization.")
+	if a.user("sam@acme.test").Managed() {
+		t.Fatal("still managed")
+	}
+}
+
+func TestBrowserNarrowScreen(t *testing.T) {
+	a := newApp(t, testdb.SQLite(t))
+	b := newTab(t, a)
+	b.narrow()
+	b.signIn("owner@acme.test")
+	b.open("/admin/users")
+	b.waitText("Sam Standard")
+	width := eval[int](b, `document.documentElement.scrollWidth`)
+	if width > 390 {
+		t.Fatalf("the page is %dpx wide on a 390px screen", width)
+	}
+	b.screenshot("users-390")
+}

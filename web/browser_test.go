@@ -1,0 +1,190 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The browser tests drive Debian's Chromium headless. Without it they are
+// skipped, except in CI (CI=true), where they are required.
+const chromiumPath = "/usr/bin/chromium"
+
+var browser struct {
+	once   sync.Once
+	ctx    context.Context
+	cancel context.CancelFunc
+	err    error
+}
+
+func closeBrowser() {
+	if browser.cancel != nil {
+		browser.cancel()
+	}
+}
+
+// tab is one isolated browser tab (its own cookies) on an app.
+type tab struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+}
+
+func newTab(t *testing.T, a *app) *tab {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Chromium is required in CI: %v", err)
+		}
+		t.Skipf("Chromium not installed at %s", chromiumPath)
+	}
+	browser.once.Do(func() {
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(chromiumPath),
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.WindowSize(1280, 900),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-quic", true),
+		)
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancelCtx := chromedp.NewContext(alloc)
+		browser.ctx = ctx
+		browser.cancel = func() { cancelCtx(); cancelAlloc() }
+		browser.err = chromedp.Do(ctx)
+	})
+	if browser.err != nil {
+		t.Fatalf("start Chromium: %v", browser.err)
+	}
+	ctx, cancel := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext())
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancel() })
+	return &tab{t: t, ctx: ctx, base: a.url}
+}
+
+func (b *tab) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func (b *tab) open(path string) {
+	b.t.Helper()
+	b.do(chromedp.Navigate(b.base+path), chromedp.WaitReady(chromedp.CSS("body")))
+}
+
+// fill types into the labelled field with this name.
+func (b *tab) fill(name, value string) {
+	b.t.Helper()
+	b.do(chromedp.Clear(chromedp.ID("f-"+name)), chromedp.SendKeys(chromedp.ID("f-"+name), value))
+}
+
+// press clicks the visible button or link whose text is label.
+func (b *tab) press(label string) {
+	b.t.Helper()
+	js := fmt.Sprintf(`(() => {
+		document.querySelectorAll("[data-press]").forEach(e => e.removeAttribute("data-press"));
+		const el = [...document.querySelectorAll("button, a")]
+			.find(e => e.innerText.trim() === %q && e.checkVisibility());
+		if (!el) return false;
+		el.setAttribute("data-press", "");
+		return true;
+	})()`, label)
+	deadline := time.Now().Add(10 * time.Second)
+	for !eval[bool](b, js) {
+		if time.Now().After(deadline) {
+			b.t.Fatalf("no visible button or link %q; the page shows:\n%s", label, eval[string](b, "document.body.innerText"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.do(chromedp.Click(chromedp.CSS("[data-press]"), chromedp.NodeVisible))
+}
+
+// eval runs JavaScript in the page.
+func eval[T any](b *tab, js string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		b.t.Fatalf("%s: %v", js, err)
+	}
+	return v
+}
+
+// waitText waits until the page shows text, and fails with what it shows
+// instead.
+func (b *tab) waitText(text string) {
+	b.t.Helper()
+	js := fmt.Sprintf(`document.readyState === "complete" && document.body.innerText.includes(%q)`, text)
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](js)); err == nil && ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.screenshot("failed-" + strings.ReplaceAll(b.t.Name(), "/", "-"))
+	b.t.Fatalf("the page never showed %q; it shows:\n%s", text, eval[string](b, "document.body.innerText"))
+}
+
+func (b *tab) path() string {
+	b.t.Helper()
+	loc, err := chromedp.Run(b.ctx, chromedp.Location())
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return strings.TrimPrefix(loc, b.base)
+}
+
+// screenshot saves a PNG of the page when SCREENSHOTS names a folder.
+func (b *tab) screenshot(name string) {
+	dir := os.Getenv("SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Logf("screenshot: %v", err)
+		return
+	}
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+}
+
+// narrow switches the tab to a phone-sized viewport.
+func (b *tab) narrow() {
+	b.t.Helper()
+	b.do(chromedp.EmulateViewport(390, 844))
+}
+
+func (b *tab) signIn(email string) {
+	b.t.Helper()
+	b.open("/login")
+	b.fill("email", email)
+	b.fill("password", "demo-password")
+	b.press("Sign in")
+	b.waitText("Sign out")
+}
+
+func chromedpClickID(id string) chromedp.Action[chromedp.Void] {
+	return chromedp.Click(chromedp.ID(id), chromedp.NodeVisible)
+}
+
+func chromedpClickCSS(css string) chromedp.Action[chromedp.Void] {
+	return chromedp.Click(chromedp.CSS(css), chromedp.NodeVisible)
+}
+
+func chromedpClickLink(text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Click(chromedp.Search(fmt.Sprintf(`//a[normalize-space()=%q]`, text)), chromedp.NodeVisible)
+}
+
+func chromedpClickPartialLink(href string) chromedp.Action[chromedp.Void] {
+	return chromedp.Click(chromedp.Search(fmt.Sprintf(`//a[contains(@href, %q)]`, href)), chromedp.NodeVisible)
+}

@@ -1,0 +1,35 @@
+package web_test
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func regexpFind(t *testing.T, s, pattern string) string {
+	t.Helper()
+	m := regexp.MustCompile(pattern).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("no %s in:\n%s", pattern, s)
+	}
+	return m[1]
+}
+
+// mailLink opens the development mailbox, finds the newest message to addr
+// with this subject and returns the path of the first link in it.
+func mailLink(t *testing.T, c *client, addr, subject string) string {
+	t.Helper()
+	box := c.get("/dev/mailbox")
+	box.want(t, http.StatusOK)
+	rows := regexp.MustCompile(`<td>([^<]+)</td><td><a href="(/dev/mailbox/\d+)">([^<]+)</a>`).FindAllStringSubmatch(box.body, -1)
+	for _, r := range rows {
+		if r[1] == addr && r[3] == subject {
+			msg := c.get(r[2])
+			link := regexpFind(t, msg.body, `(https?://[^\s"<]+)`)
+			return strings.TrimPrefix(link, c.app.url)
+		}
+	}
+	t.Fatalf("no %q to %s in the mailbox:\n%s", subject, addr, box.body)
+	return ""
+}
