@@ -43,6 +43,9 @@ func New(d Deps) *Server {
 	s.sessions = newSessionStore(d.DB, d.SessionSecret, d.Config.SecureCookies())
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
+	// Client addresses (for sign-in throttling) come from the connection:
+	// forwarding headers can be forged by anyone.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = s.handleError
 	e.Use(
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}),
@@ -69,6 +72,9 @@ func hstsMaxAge(c *config.Config) int {
 	}
 	return 0
 }
+
+// PurgeSessions deletes expired sessions.
+func (s *Server) PurgeSessions() { s.sessions.Cleanup() }
 
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }

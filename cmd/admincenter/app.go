@@ -136,16 +136,25 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	people := &users.Service{DB: m.DB, Now: m.Now, BaseURL: m.Config.BaseURL, PasswordCost: bcrypt.DefaultCost}
 	srv := web.New(web.Deps{
 		Config:        m.Config,
 		DB:            m.DB,
-		Users:         &users.Service{DB: m.DB, Now: m.Now, BaseURL: m.Config.BaseURL, PasswordCost: bcrypt.DefaultCost},
+		Users:         people,
 		Orgs:          &orgs.Service{DB: m.DB, Now: m.Now},
 		Now:           m.Now,
 		SessionSecret: secret,
 	})
 
 	var wg sync.WaitGroup
+	wg.Go(func() {
+		every(ctx, time.Hour, func() {
+			srv.PurgeSessions()
+			if err := people.Purge(ctx); err != nil {
+				slog.Error("housekeeping failed", "err", err)
+			}
+		})
+	})
 	switch {
 	case m.Config.SMTPURL != nil:
 		sender := &mail.Sender{DB: m.DB, Server: m.Config.SMTPURL, From: "no-reply@" + m.Config.BaseURL.Hostname(), Now: m.Now, Interval: 5 * time.Second}
@@ -185,4 +194,18 @@ func (m *Main) Healthcheck(ctx context.Context) error {
 		return fmt.Errorf("healthz answered %s", resp.Status)
 	}
 	return nil
+}
+
+// every runs f now and then every d until ctx ends.
+func every(ctx context.Context, d time.Duration, f func()) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		f()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

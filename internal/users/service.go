@@ -224,6 +224,10 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) (Us
 			Update("used_at", now).Error; err != nil {
 			return fmt.Errorf("users: unable to retire reset links of %s: %w", u.Email, err)
 		}
+		// The link proved who they are: lift any sign-in lockout.
+		if err := tx.Where("email = ?", u.Email).Delete(&loginFailure{}).Error; err != nil {
+			return fmt.Errorf("users: unable to clear failed sign-ins of %s: %w", u.Email, err)
+		}
 		return audit.Record(tx, now, u.OrgID(), audit.Actor{ID: u.ID, Email: u.Email}, "user.password_reset",
 			audit.Target{Type: "user", ID: fmt.Sprint(u.ID), Label: u.Email}, "all sessions signed out")
 	})

@@ -109,3 +109,17 @@ func plural(n int) string {
 	}
 	return "s"
 }
+
+// Purge deletes what no longer serves: sign-in failures outside the
+// throttling window and links that expired a day ago or more.
+func (s *Service) Purge(ctx context.Context) error {
+	now := s.Now()
+	db := s.DB.WithContext(ctx)
+	if err := db.Where("created_at < ?", now.Add(-failureWindow)).Delete(&loginFailure{}).Error; err != nil {
+		return fmt.Errorf("users: unable to purge sign-in failures: %w", err)
+	}
+	if err := db.Where("expires_at < ?", now.Add(-24*time.Hour)).Delete(&userToken{}).Error; err != nil {
+		return fmt.Errorf("users: unable to purge expired links: %w", err)
+	}
+	return nil
+}

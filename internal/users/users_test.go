@@ -255,3 +255,45 @@ func TestAccounts(t *testing.T) {
 		}
 	})
 }
+
+func TestResetLiftsLockoutAndPurge(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		clk := newClock()
+		s := newService(db, clk)
+		ctx := context.Background()
+		if _, err := s.SignUp(ctx, users.SignUpForm{Name: "Ada", Email: "ada@example.com", Password: "correct horse"}); err != nil {
+			t.Fatal(err)
+		}
+		for range 5 {
+			s.SignIn(ctx, "ada@example.com", "wrong", "10.0.0.1")
+		}
+		if _, err := s.SignIn(ctx, "ada@example.com", "correct horse", "10.0.0.1"); apperr.CodeOf(err) != apperr.RateLimited {
+			t.Fatalf("locked out: %v", err)
+		}
+		if err := s.RequestPasswordReset(ctx, "ada@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ResetPassword(ctx, lastLink(t, db, "ada@example.com", "Reset your password"), "battery staple"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SignIn(ctx, "ada@example.com", "battery staple", "10.0.0.1"); err != nil {
+			t.Fatalf("after reset: %v", err)
+		}
+
+		s.SignIn(ctx, "ada@example.com", "wrong", "10.0.0.1")
+		count := func(table string) (n int64) {
+			db.Table(table).Count(&n)
+			return n
+		}
+		if count("login_failures") != 1 || count("user_tokens") != 2 {
+			t.Fatalf("before purge: %d failures, %d links", count("login_failures"), count("user_tokens"))
+		}
+		clk.Advance(4 * 24 * time.Hour)
+		if err := s.Purge(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if count("login_failures") != 0 || count("user_tokens") != 0 {
+			t.Fatalf("after purge: %d failures, %d links", count("login_failures"), count("user_tokens"))
+		}
+	})
+}
