@@ -32,9 +32,11 @@ func closeBrowser() {
 
 // tab is one isolated browser tab (its own cookies) on an app.
 type tab struct {
-	t    *testing.T
-	ctx  context.Context
-	base string
+	t        *testing.T
+	ctx      context.Context
+	base     string
+	mu       *sync.Mutex
+	problems *[]string
 }
 
 func newTab(t *testing.T, a *app) *tab {
@@ -65,8 +67,44 @@ func newTab(t *testing.T, a *app) *tab {
 	}
 	ctx, cancel := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext())
 	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancel() })
-	return &tab{t: t, ctx: ctx, base: a.url}
+	b := &tab{t: t, ctx: ctx, base: a.url}
+	b.watchConsole()
+	t.Cleanup(func() {
+		b.checkConsole()
+		cancelTimeout()
+		cancel()
+	})
+	return b
+}
+
+// watchConsole collects the errors the page reports: script exceptions,
+// console errors and Content Security Policy violations.
+func (b *tab) watchConsole() {
+	b.problems = new([]string)
+	var mu sync.Mutex
+	b.mu = &mu
+	messages := chromedp.Console(b.ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			// A 4xx page is sometimes the point of a test.
+			if (m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException) && !strings.Contains(m.Text, "Failed to load resource") {
+				mu.Lock()
+				*b.problems = append(*b.problems, string(m.Type)+": "+m.Text)
+				mu.Unlock()
+			}
+		}
+	}()
+}
+
+func (b *tab) checkConsole() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range *b.problems {
+		b.t.Errorf("the browser reported %s", p)
+	}
 }
 
 func (b *tab) do(steps ...chromedp.Action[chromedp.Void]) {

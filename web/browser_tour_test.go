@@ -1,0 +1,63 @@
+package web_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"admincenter/internal/testdb"
+)
+
+// TestBrowserTour opens every page at desktop and phone widths: each must
+// render its content, report no script or CSP error, and fit the screen
+// without sideways scrolling (tables scroll inside their own frame).
+func TestBrowserTour(t *testing.T) {
+	a := newApp(t, testdb.SQLite(t))
+	pages := []struct {
+		name, path, want string
+		signedIn         bool
+	}{
+		{"login", "/login", "Forgot your password?", false},
+		{"signup", "/signup", "Create your login", false},
+		{"forgot", "/password/forgot", "Send reset link", false},
+		{"reset-invalid", "/password/reset?token=nope", "This password reset link is not valid", false},
+		{"verify-invalid", "/verify-email?token=nope", "This verification link is not valid", false},
+		{"accounts", "/accounts", "Acme Production", true},
+		{"domains", "/admin/domains", "No domains yet", true},
+		{"users", "/admin/users", "Sam Standard", true},
+		{"user", fmt.Sprintf("/admin/users/%d", a.userID("sam@acme.test")), "Transfer ownership", true},
+		{"audit", "/admin/audit", "organization.created", true},
+		{"mailbox", "/dev/mailbox", "Development mailbox", true},
+		{"not-found", "/admin/users/424242", "Page not found", true},
+		{"no-route", "/nowhere", "There is no page at this address.", true},
+	}
+	for _, width := range []int{1280, 390} {
+		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			b := newTab(t, a)
+			if width < 1280 {
+				b.narrow()
+			}
+			signedIn := false
+			for _, p := range pages {
+				if p.signedIn && !signedIn {
+					b.signIn("owner@acme.test")
+					signedIn = true
+				}
+				b.open(p.path)
+				b.waitText(p.want)
+				if w := eval[int](b, `document.documentElement.scrollWidth`); w > width {
+					t.Errorf("%s is %dpx wide at %dpx", p.name, w, width)
+				}
+				if unlabelled := eval[string](b, unlabelledFields); unlabelled != "" {
+					t.Errorf("%s has fields without a label: %s", p.name, unlabelled)
+				}
+				b.screenshot(fmt.Sprintf("tour-%d-%s", width, strings.ReplaceAll(p.name, "/", "-")))
+			}
+		})
+	}
+}
+
+// unlabelledFields lists visible inputs that no label names.
+const unlabelledFields = `[...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
+	.filter(e => e.checkVisibility() && !(e.labels && e.labels.length) && !e.getAttribute("aria-label"))
+	.map(e => e.name || e.id).join(", ")`
