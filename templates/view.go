@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -86,7 +87,7 @@ func (p Pager) summary() string {
 	return fmt.Sprintf("%d %s · page %d of %d", p.Total, noun, p.Number, p.Pages)
 }
 
-// when formats a time for tables, in UTC.
+// when formats a time for tables and facts, in UTC.
 func when(t time.Time) string {
 	if t.IsZero() {
 		return "—"
@@ -94,6 +95,7 @@ func when(t time.Time) string {
 	return t.UTC().Format("2 Jan 2006 15:04 UTC")
 }
 
+// whenPtr is when for times that may be absent.
 func whenPtr(t *time.Time) string {
 	if t == nil {
 		return "—"
@@ -101,7 +103,13 @@ func whenPtr(t *time.Time) string {
 	return when(*t)
 }
 
-func day(t time.Time) string { return t.UTC().Format("2 Jan 2006") }
+// day formats a date, in UTC.
+func day(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2 Jan 2006")
+}
 
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
@@ -124,3 +132,14 @@ func linkify(s string) []textPart {
 	}
 	return append(parts, textPart{text: s[last:]})
 }
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func joinNames(names []string) string { return strings.Join(names, ", ") }
+
+func urlQuery(s string) string { return url.QueryEscape(s) }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"admincenter/internal/orgs"
 	"admincenter/templates"
 )
 
@@ -24,10 +25,10 @@ func (s *Server) renderAccounts(c echo.Context, status int, f templates.Form) er
 	}
 	v := templates.AccountsView{
 		EmailVerified: u.EmailVerified(), Email: u.Email, Managed: u.Managed(),
-		CanCreateOrg: !u.Managed() && u.EmailVerified(), Form: f,
+		CanCreateOrg: orgs.CanCreate(u) == nil, Form: f,
 	}
 	for _, a := range list {
-		v.Accounts = append(v.Accounts, templates.AccountRow{ID: a.ID, Name: a.Name, CreatedAt: a.CreatedAt.Format("2 Jan 2006")})
+		v.Accounts = append(v.Accounts, templates.AccountRow{ID: a.ID, Name: a.Name, CreatedAt: a.CreatedAt})
 	}
 	return render(c, status, templates.AccountsPage(sh, v))
 }
@@ -42,7 +43,7 @@ func (s *Server) createAccount(c echo.Context) error {
 		}
 		return s.renderAccounts(c, http.StatusUnprocessableEntity, f)
 	}
-	if err := flash(c, "Account “"+a.Name+"” created."); err != nil {
+	if err := s.flash(c, "Account “"+a.Name+"” created."); err != nil {
 		return err
 	}
 	return redirect(c, "/accounts")

@@ -11,16 +11,18 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 
+	appsvc "admincenter/internal/app"
 	"admincenter/internal/clock"
 	"admincenter/internal/config"
 	"admincenter/internal/demo"
-	"admincenter/internal/orgs"
 	"admincenter/internal/testdb"
+	"admincenter/internal/testnet"
 	"admincenter/internal/users"
 	"admincenter/web"
 )
@@ -31,22 +33,57 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// app is a real Admin Center on a loopback port with the demo data.
+// app is a real Admin Center on a loopback port with the demo data, a DNS
+// server and an HTTPS site that stand for the public Internet, all set up
+// through the documented environment variables only.
 type app struct {
-	t   *testing.T
-	db  *gorm.DB
-	srv *httptest.Server
-	url string
-	web *web.Server
+	t    *testing.T
+	db   *gorm.DB
+	srv  *httptest.Server
+	url  string
+	web  *web.Server
+	svc  *appsvc.Services
+	dns  *testnet.DNS
+	site *testnet.Site
+	// files are what the HTTPS site serves, by path, for any of siteNames.
+	mu    sync.Mutex
+	files map[string]string
 }
+
+// siteNames are the test domains whose websites the HTTPS site serves.
+var siteNames = []string{"acme.test", "www.acme.test", "initech.test", "xn--bcher-kva.test", "example.test"}
 
 func newApp(t *testing.T, db *gorm.DB, env ...string) *app {
 	t.Helper()
-	a := &app{t: t, db: db}
+	a := &app{t: t, db: db, files: map[string]string{}}
 	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.web.ServeHTTP(w, r) }))
 	t.Cleanup(a.srv.Close)
 	a.url = a.srv.URL
-	vars := map[string]string{"ADMINCENTER_BASE_URL": a.url, "ADMINCENTER_DEV": "true"}
+
+	ca := testnet.NewCA(t, "Admin Center test CA")
+	a.dns = testnet.StartDNS(t)
+	for _, name := range siteNames {
+		a.dns.Add(t, name+". 300 IN A 127.0.0.1")
+	}
+	a.site = testnet.StartSite(t, ca.Issue(t, siteNames...), func(w http.ResponseWriter, r *http.Request) {
+		a.mu.Lock()
+		body, ok := a.files[r.URL.Path]
+		a.mu.Unlock()
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		io.WriteString(w, body)
+	})
+
+	vars := map[string]string{
+		"ADMINCENTER_BASE_URL":             a.url,
+		"ADMINCENTER_DEV":                  "true",
+		"ADMINCENTER_DNS_SERVERS":          a.dns.Addr,
+		"ADMINCENTER_VERIFY_HTTPS_PORT":    a.site.PortString(),
+		"ADMINCENTER_VERIFY_ALLOW_PRIVATE": "true",
+		"SSL_CERT_FILE":                    ca.WriteFile(t),
+	}
 	for i := 0; i+1 < len(env); i += 2 {
 		vars[env[i]] = env[i+1]
 	}
@@ -57,15 +94,18 @@ func newApp(t *testing.T, db *gorm.DB, env ...string) *app {
 	if _, err := demo.Seed(context.Background(), db, clock.Now(), bcrypt.MinCost); err != nil {
 		t.Fatal(err)
 	}
-	a.web = web.New(web.Deps{
-		Config:        cfg,
-		DB:            db,
-		Users:         &users.Service{DB: db, Now: clock.Now, BaseURL: cfg.BaseURL, PasswordCost: bcrypt.MinCost},
-		Orgs:          &orgs.Service{DB: db, Now: clock.Now},
-		Now:           clock.Now,
-		SessionSecret: "test-secret-test-secret-test-secret",
-	})
+	if a.svc, err = appsvc.New(cfg, db, clock.Now, bcrypt.MinCost); err != nil {
+		t.Fatal(err)
+	}
+	a.web = web.New(a.svc.Deps("test-secret-test-secret-test-secret"))
 	return a
+}
+
+// serve makes the HTTPS site serve body at path.
+func (a *app) serve(path, body string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.files[path] = body
 }
 
 // userID returns the id of the user with this email.

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -13,16 +12,13 @@ import (
 func auditRows(entries []audit.Entry) []templates.AuditRow {
 	rows := make([]templates.AuditRow, len(entries))
 	for i, e := range entries {
-		rows[i] = templates.AuditRow{
-			When: e.CreatedAt.UTC().Format("2 Jan 2006 15:04:05 UTC"), ISO: e.CreatedAt.UTC().Format(time.RFC3339),
-			Actor: e.Actor, Action: e.Action, Target: e.Target, Details: e.Details,
-		}
+		rows[i] = templates.AuditRow{At: e.CreatedAt, Actor: e.Actor, Action: e.Action, Target: e.Target, Details: e.Details}
 	}
 	return rows
 }
 
 func (s *Server) auditLog(c echo.Context) error {
-	p, err := audit.List(c.Request().Context(), s.DB, mustUser(c).OrgID(), pageParam(c))
+	p, err := s.Audit.List(c.Request().Context(), mustUser(c).OrgID(), pageParam(c))
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,8 @@ func TestBrowserSignUpToAdminCenter(t *testing.T) {
 		b.do(chromedpClickLink("Verify your email address"))
 		b.waitText("Please confirm that nina@initech.test is your email address")
 		b.do(chromedpClickPartialLink("/verify-email?token="))
+		b.waitText("Confirm that nina@initech.test is your email address.")
+		b.press("Verify my email")
 		b.waitText("is verified")
 
 		b.press("Create an organization")

@@ -24,29 +24,8 @@ func (s *Server) login(c echo.Context) error {
 		return renderForm(c, err, map[string]string{"email": email},
 			func(f templates.Form) templ.Component { return templates.LoginPage(f, next) })
 	}
-	if err := s.signIn(c, u); err != nil {
+	if err := s.signIn(c, u, ""); err != nil {
 		return err
 	}
 	return redirect(c, next)
 }
-
-func (s *Server) logout(c echo.Context) error {
-	if err := s.signOut(c); err != nil {
-		return err
-	}
-	return redirect(c, "/login")
-}
-
-// home sends people where they most likely want to be.
-func (s *Server) home(c echo.Context) error {
-	u, ok := currentUser(c)
-	switch {
-	case !ok:
-		return redirect(c, "/login")
-	case u.CanAdminister():
-		return redirect(c, "/admin/domains")
-	}
-	return redirect(c, "/accounts")
-}
-
-func (s *Server) adminHome(c echo.Context) error { return redirect(c, "/admin/domains") }

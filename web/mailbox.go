@@ -10,13 +10,12 @@ import (
 )
 
 func mailRow(m mail.Message) templates.MailRow {
-	return templates.MailRow{ID: m.ID, To: m.Recipient, Subject: m.Subject, Body: m.Body,
-		When: m.CreatedAt.UTC().Format("2 Jan 2006 15:04:05 UTC")}
+	return templates.MailRow{ID: m.ID, To: m.Recipient, Subject: m.Subject, Body: m.Body, At: m.CreatedAt}
 }
 
 // mailbox lists the outbox in development, where no SMTP server is set.
 func (s *Server) mailbox(c echo.Context) error {
-	list, err := mail.Recent(c.Request().Context(), s.DB, 200)
+	list, err := s.Outbox.Recent(c.Request().Context(), 200)
 	if err != nil {
 		return err
 	}
@@ -32,7 +31,7 @@ func (s *Server) mailMessage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m, err := mail.ByID(c.Request().Context(), s.DB, id)
+	m, err := s.Outbox.ByID(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}

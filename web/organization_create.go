@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"admincenter/internal/apperr"
+	"admincenter/internal/orgs"
 	"admincenter/templates"
 )
 
@@ -14,16 +15,16 @@ func (s *Server) newOrganizationForm(c echo.Context) error {
 }
 
 func (s *Server) renderNewOrganization(c echo.Context, status int, f templates.Form) error {
-	u := mustUser(c)
-	if u.Managed() {
-		return apperr.New(apperr.Conflict, "You already belong to an organization. A person can be managed by only one organization.")
+	err := orgs.CanCreate(mustUser(c))
+	if apperr.CodeOf(err) == apperr.Conflict {
+		return err
+	}
+	if err != nil && f.Message == "" {
+		f.Message = apperr.MessageOf(err)
 	}
 	sh, err := s.shell(c, "Create an organization", "accounts")
 	if err != nil {
 		return err
-	}
-	if !u.EmailVerified() && f.Message == "" {
-		f.Message = "Verify your email address before you create an organization."
 	}
 	return render(c, status, templates.NewOrganizationPage(sh, f))
 }
@@ -38,7 +39,7 @@ func (s *Server) createOrganization(c echo.Context) error {
 		}
 		return s.renderNewOrganization(c, statusOf[apperr.CodeOf(err)], f)
 	}
-	if err := flash(c, "Organization “"+org.Name+"” created. You are its Owner."); err != nil {
+	if err := s.flash(c, "Organization “"+org.Name+"” created. You are its Owner."); err != nil {
 		return err
 	}
 	return redirect(c, "/admin/domains")

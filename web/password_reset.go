@@ -43,10 +43,7 @@ func (s *Server) resetPassword(c echo.Context) error {
 	if err != nil {
 		return renderForm(c, err, nil, func(f templates.Form) templ.Component { return templates.ResetPasswordPage(f, token) })
 	}
-	if err := s.signIn(c, u); err != nil {
-		return err
-	}
-	if err := flash(c, "Your password was changed. Other sessions were signed out."); err != nil {
+	if err := s.signIn(c, u, "Your password was changed. Other sessions were signed out."); err != nil {
 		return err
 	}
 	return redirect(c, "/")

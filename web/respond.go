@@ -134,7 +134,7 @@ func (s *Server) shell(c echo.Context, title, nav string) (templates.Shell, erro
 				sh.Flashes = append(sh.Flashes, msg)
 			}
 		}
-		if err := sess.Save(c.Request(), c.Response()); err != nil {
+		if err := s.saveSession(c, sess); err != nil {
 			return sh, err
 		}
 	}

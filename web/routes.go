@@ -1,5 +1,11 @@
 package web
 
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
 // routes registers every route of the Admin Center in one place.
 func (s *Server) routes() {
 	e := s.echo
@@ -8,37 +14,60 @@ func (s *Server) routes() {
 	e.GET("/metrics", s.showMetrics)
 	e.GET("/static/:hash/:name", serveStatic)
 
-	pages := e.Group("", s.withSession, s.csrf)
-	pages.GET("/", s.home)
-	pages.GET("/signup", s.signUpForm)
-	pages.POST("/signup", s.signUp)
-	pages.GET("/login", s.loginForm)
-	pages.POST("/login", s.login)
-	pages.POST("/logout", s.logout)
-	pages.GET("/verify-email", s.verifyEmail)
-	pages.POST("/verify-email/resend", s.resendVerification, requireUser)
-	pages.GET("/password/forgot", s.forgotPasswordForm)
-	pages.POST("/password/forgot", s.forgotPassword)
-	pages.GET("/password/reset", s.resetPasswordForm)
-	pages.POST("/password/reset", s.resetPassword)
+	get, post := s.page(http.MethodGet), s.page(http.MethodPost)
+	get("/", s.home)
+	get("/signup", s.signUpForm)
+	post("/signup", s.signUp)
+	get("/login", s.loginForm)
+	post("/login", s.login)
+	post("/logout", s.logout)
+	get("/verify-email", s.verifyEmailForm)
+	post("/verify-email", s.verifyEmail)
+	post("/verify-email/resend", s.resendVerification, requireUser)
+	get("/password/forgot", s.forgotPasswordForm)
+	post("/password/forgot", s.forgotPassword)
+	get("/password/reset", s.resetPasswordForm)
+	post("/password/reset", s.resetPassword)
 
-	pages.GET("/accounts", s.accounts, requireUser)
-	pages.POST("/accounts", s.createAccount, requireUser)
-	pages.GET("/organizations/new", s.newOrganizationForm, requireUser)
-	pages.POST("/organizations", s.createOrganization, requireUser)
+	get("/invitations/accept", s.invitation)
+	post("/invitations/accept", s.acceptInvitation, requireUser)
+	post("/invitations/signup", s.signUpInvited)
 
-	admin := pages.Group("/admin", requireAdmin)
-	admin.GET("", s.adminHome)
-	admin.GET("/domains", s.domains)
-	admin.GET("/users", s.members)
-	admin.GET("/users/:id", s.member)
-	admin.POST("/users/:id/role", s.changeRole)
-	admin.POST("/users/:id/remove", s.removeMember)
-	admin.POST("/users/:id/transfer-ownership", s.transferOwnership)
-	admin.GET("/audit", s.auditLog)
+	get("/accounts", s.accounts, requireUser)
+	post("/accounts", s.createAccount, requireUser)
+	get("/organizations/new", s.newOrganizationForm, requireUser)
+	post("/organizations", s.createOrganization, requireUser)
+
+	get("/admin", s.adminHome, requireAdmin)
+	get("/admin/domains", s.domains, requireAdmin)
+	get("/admin/domains/new", s.newDomainForm, requireAdmin)
+	post("/admin/domains/new", s.addDomain, requireAdmin)
+	get("/admin/domains/:id", s.domain, requireAdmin)
+	post("/admin/domains/:id/verify", s.verifyDomain, requireAdmin)
+	get("/admin/domains/:id/verification-file", s.verificationFile, requireAdmin)
+	post("/admin/domains/:id/delete", s.deleteDomain, requireAdmin)
+	get("/admin/users", s.members, requireAdmin)
+	get("/admin/users/invite", s.inviteForm, requireAdmin)
+	post("/admin/users/invite", s.invite, requireAdmin)
+	post("/admin/invitations/:id/resend", s.resendInvitation, requireAdmin)
+	post("/admin/invitations/:id/cancel", s.cancelInvitation, requireAdmin)
+	get("/admin/users/:id", s.member, requireAdmin)
+	post("/admin/users/:id/role", s.changeRole, requireAdmin)
+	post("/admin/users/:id/remove", s.removeMember, requireAdmin)
+	post("/admin/users/:id/transfer-ownership", s.transferOwnership, requireAdmin)
+	get("/admin/audit", s.auditLog, requireAdmin)
 
 	if s.Config.Dev && s.Config.SMTPURL == nil {
 		e.GET("/dev/mailbox", s.mailbox)
 		e.GET("/dev/mailbox/:id", s.mailMessage)
+	}
+}
+
+// page returns a function that registers page routes of one method: they
+// load the session and check the CSRF token first. Unknown paths get
+// neither, so stray requests write nothing.
+func (s *Server) page(method string) func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	return func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		s.echo.Add(method, path, h, append([]echo.MiddlewareFunc{s.withSession, s.csrf}, m...)...)
 	}
 }

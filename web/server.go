@@ -6,7 +6,9 @@ package web
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -14,7 +16,11 @@ import (
 	"github.com/wader/gormstore/v2"
 	"gorm.io/gorm"
 
+	"admincenter/internal/audit"
 	"admincenter/internal/config"
+	"admincenter/internal/domains"
+	"admincenter/internal/invites"
+	"admincenter/internal/mail"
 	"admincenter/internal/orgs"
 	"admincenter/internal/users"
 )
@@ -22,9 +28,13 @@ import (
 // Deps are the services the server calls.
 type Deps struct {
 	Config        *config.Config
-	DB            *gorm.DB
+	DB            *gorm.DB // for /readyz
 	Users         *users.Service
 	Orgs          *orgs.Service
+	Domains       *domains.Service
+	Invites       *invites.Service
+	Audit         *audit.Log
+	Outbox        *mail.Outbox
 	Now           func() time.Time
 	SessionSecret string
 }
@@ -43,9 +53,7 @@ func New(d Deps) *Server {
 	s.sessions = newSessionStore(d.DB, d.SessionSecret, d.Config.SecureCookies())
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
-	// Client addresses (for sign-in throttling) come from the connection:
-	// forwarding headers can be forged by anyone.
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
 	e.HTTPErrorHandler = s.handleError
 	e.Use(
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}),
@@ -64,6 +72,21 @@ func New(d Deps) *Server {
 	)
 	s.routes()
 	return s
+}
+
+// ipExtractor finds the client address for sign-in throttling: from the
+// connection, since forwarding headers can be forged by anyone, unless the
+// connection comes from a trusted proxy, whose X-Forwarded-For is believed.
+func ipExtractor(proxies []netip.Prefix) echo.IPExtractor {
+	if len(proxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range proxies {
+		_, ipnet, _ := net.ParseCIDR(p.String())
+		opts = append(opts, echo.TrustIPRange(ipnet))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 func hstsMaxAge(c *config.Config) int {

@@ -81,6 +81,10 @@ func mustUser(c echo.Context) users.User {
 	return u
 }
 
+// anonymousMaxAge bounds the sessions of visitors who never sign in: they
+// exist only to carry a CSRF token.
+const anonymousMaxAge = 60 * 60
+
 // csrf gives each session a random token and refuses every unsafe request
 // that does not echo it back, in the form field _csrf or, for htmx, in the
 // X-CSRF-Token header.
@@ -88,21 +92,23 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		sess := session(c)
 		token, _ := sess.Values["csrf"].(string)
-		if token == "" {
+		unsafe := c.Request().Method != http.MethodGet && c.Request().Method != http.MethodHead
+		if token == "" && !unsafe {
 			token = rand.Text()
 			sess.Values["csrf"] = token
-			if err := sess.Save(c.Request(), c.Response()); err != nil {
+			if _, signedIn := currentUser(c); !signedIn {
+				sess.Options.MaxAge = anonymousMaxAge
+			}
+			if err := s.saveSession(c, sess); err != nil {
 				return err
 			}
 		}
-		switch c.Request().Method {
-		case http.MethodGet, http.MethodHead, http.MethodOptions:
-		default:
+		if unsafe {
 			sent := c.Request().Header.Get("X-CSRF-Token")
 			if sent == "" {
 				sent = c.FormValue("_csrf")
 			}
-			if subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
+			if token == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
 				return apperr.New(apperr.Forbidden, "This form has expired or did not come from this site. Go back, reload the page and try again.")
 			}
 		}
@@ -110,6 +116,29 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		c.SetRequest(c.Request().WithContext(ctx))
 		return next(c)
 	}
+}
+
+// saveSession saves sess and points the request at the saved session, so
+// that a later save in the same request updates the same row instead of
+// starting another one (the store finds rows through the request's cookie).
+func (s *Server) saveSession(c echo.Context, sess *sessions.Session) error {
+	if err := s.sessions.Save(c.Request(), c.Response(), sess); err != nil {
+		return err
+	}
+	r := c.Request()
+	var kept []string
+	for _, ck := range r.Cookies() {
+		if ck.Name != sessionCookie {
+			kept = append(kept, ck.String())
+		}
+	}
+	for _, v := range c.Response().Header().Values("Set-Cookie") {
+		if ck, err := http.ParseSetCookie(v); err == nil && ck.Name == sessionCookie && ck.MaxAge >= 0 && ck.Value != "" {
+			kept = append(kept, (&http.Cookie{Name: ck.Name, Value: ck.Value}).String())
+		}
+	}
+	r.Header.Set("Cookie", strings.Join(kept, "; "))
+	return nil
 }
 
 // requireUser sends signed-out people to the sign-in page and back.
@@ -136,23 +165,26 @@ func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // signIn replaces the session with a new one for u, so a session id seen
-// before sign-in is worth nothing after it.
-func (s *Server) signIn(c echo.Context, u users.User) error {
+// before sign-in is worth nothing after it. notice is shown on the next page.
+func (s *Server) signIn(c echo.Context, u users.User, notice string) error {
 	old := session(c)
 	old.Options.MaxAge = -1
 	if err := s.sessions.Save(c.Request(), c.Response(), old); err != nil {
 		return err
 	}
-	sess, err := s.sessions.New(c.Request(), sessionCookie)
-	if err != nil {
-		return err
-	}
+	sess := sessions.NewSession(s.sessions, sessionCookie)
+	opts := *s.sessions.SessionOpts
+	sess.Options, sess.IsNew = &opts, true
 	sess.Values["uid"] = u.ID
 	sess.Values["auth_at"] = s.Now().UnixNano()
 	sess.Values["csrf"] = rand.Text()
+	if notice != "" {
+		sess.AddFlash(notice)
+	}
 	c.Set(keySession, sess)
 	c.Set(keyUser, u)
-	return sess.Save(c.Request(), c.Response())
+	c.Request().Header.Del("Cookie") // the old session is gone: save a new row
+	return s.saveSession(c, sess)
 }
 
 func (s *Server) signOut(c echo.Context) error {
@@ -162,15 +194,22 @@ func (s *Server) signOut(c echo.Context) error {
 }
 
 // flash keeps a message for the next page the person sees.
-func flash(c echo.Context, msg string) error {
+func (s *Server) flash(c echo.Context, msg string) error {
 	sess := session(c)
 	sess.AddFlash(msg)
-	return sess.Save(c.Request(), c.Response())
+	return s.saveSession(c, sess)
 }
 
-// localPath keeps a redirect target on this site.
+// localPath keeps a redirect target on this site: a path with no scheme,
+// no host, and none of the characters browsers drop or turn into slashes
+// (controls, spaces, backslashes), which could make "/\t/evil" go to
+// another site.
 func localPath(next, fallback string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, `/\`) {
+	if next == "" || strings.ContainsFunc(next, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '\\' }) {
+		return fallback
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
 		return fallback
 	}
 	return next

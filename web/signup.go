@@ -24,10 +24,7 @@ func (s *Server) signUp(c echo.Context) error {
 		values := map[string]string{"name": f.Name, "email": f.Email}
 		return renderForm(c, err, values, func(f templates.Form) templ.Component { return templates.SignUpPage(f) })
 	}
-	if err := s.signIn(c, u); err != nil {
-		return err
-	}
-	if err := flash(c, "Welcome! We sent a verification link to "+u.Email+"."); err != nil {
+	if err := s.signIn(c, u, "Welcome! We sent a verification link to "+u.Email+"."); err != nil {
 		return err
 	}
 	return redirect(c, "/accounts")

@@ -9,9 +9,22 @@ import (
 	"admincenter/templates"
 )
 
-// verifyEmail is the link in the verification email.
+// verifyEmailForm is the link in the verification email. It only asks to
+// confirm: opening a link (as mail scanners do) changes nothing.
+func (s *Server) verifyEmailForm(c echo.Context) error {
+	token := c.QueryParam("token")
+	u, err := s.Users.CheckVerifyToken(c.Request().Context(), token)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return render(c, http.StatusNotFound, templates.MessagePage("Email not verified", apperr.MessageOf(err), "Sign in", "/login", false))
+	}
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.VerifyEmailPage(u.Email, token))
+}
+
 func (s *Server) verifyEmail(c echo.Context) error {
-	u, err := s.Users.VerifyEmail(c.Request().Context(), c.QueryParam("token"))
+	u, err := s.Users.VerifyEmail(c.Request().Context(), c.FormValue("token"))
 	if apperr.CodeOf(err) == apperr.NotFound {
 		return render(c, http.StatusNotFound, templates.MessagePage("Email not verified", apperr.MessageOf(err), "Sign in", "/login", false))
 	}
@@ -19,7 +32,7 @@ func (s *Server) verifyEmail(c echo.Context) error {
 		return err
 	}
 	if cur, ok := currentUser(c); ok && cur.ID == u.ID {
-		if err := flash(c, "Thank you: your email address "+u.Email+" is verified."); err != nil {
+		if err := s.flash(c, "Thank you: your email address "+u.Email+" is verified."); err != nil {
 			return err
 		}
 		return redirect(c, "/accounts")
@@ -32,7 +45,7 @@ func (s *Server) resendVerification(c echo.Context) error {
 	if err := s.Users.ResendVerification(c.Request().Context(), u.ID); err != nil {
 		return err
 	}
-	if err := flash(c, "We sent a new verification link to "+u.Email+"."); err != nil {
+	if err := s.flash(c, "We sent a new verification link to "+u.Email+"."); err != nil {
 		return err
 	}
 	return redirect(c, "/accounts")

@@ -15,13 +15,12 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 
+	"admincenter/internal/app"
 	"admincenter/internal/clock"
 	"admincenter/internal/config"
 	"admincenter/internal/database"
 	"admincenter/internal/demo"
 	"admincenter/internal/mail"
-	"admincenter/internal/orgs"
-	"admincenter/internal/users"
 	"admincenter/web"
 )
 
@@ -51,7 +50,10 @@ func (m *Main) open(ctx context.Context) error {
 	if m.DB, err = database.Open(cfg.DatabaseURL); err != nil {
 		return err
 	}
-	return database.Migrate(ctx, m.DB)
+	if err := database.Migrate(ctx, m.DB); err != nil {
+		return err
+	}
+	return database.CheckSchema(ctx, m.DB)
 }
 
 func (m *Main) setupLogging() {
@@ -123,7 +125,12 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 		return err
 	}
 	if *withDemo {
+		// The demo shows every email at /dev/mailbox, reset links included:
+		// keep it on this machine unless told otherwise.
 		m.Config.Dev = true
+		if m.Getenv("ADMINCENTER_ADDR") == "" {
+			m.Config.Addr = "127.0.0.1:8080"
+		}
 		m.setupLogging()
 		if err := m.seedDemo(ctx); err != nil {
 			return err
@@ -136,22 +143,25 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	people := &users.Service{DB: m.DB, Now: m.Now, BaseURL: m.Config.BaseURL, PasswordCost: bcrypt.DefaultCost}
-	srv := web.New(web.Deps{
-		Config:        m.Config,
-		DB:            m.DB,
-		Users:         people,
-		Orgs:          &orgs.Service{DB: m.DB, Now: m.Now},
-		Now:           m.Now,
-		SessionSecret: secret,
-	})
+	svc, err := app.New(m.Config, m.DB, m.Now, bcrypt.DefaultCost)
+	if err != nil {
+		return usageError{err}
+	}
+	srv := web.New(svc.Deps(secret))
 
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		every(ctx, time.Hour, func() {
 			srv.PurgeSessions()
-			if err := people.Purge(ctx); err != nil {
+			if err := svc.Users.Purge(ctx); err != nil {
 				slog.Error("housekeeping failed", "err", err)
+			}
+		})
+	})
+	wg.Go(func() {
+		every(ctx, m.Config.Tick, func() {
+			if _, err := svc.Domains.RunDue(ctx, m.Config.CheckConcurrency); err != nil && ctx.Err() == nil {
+				slog.Error("domains: automatic checks failed", "err", err)
 			}
 		})
 	})
@@ -167,7 +177,7 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 	if m.Config.VerifyAllowPrivate {
 		slog.Warn("verify: ADMINCENTER_VERIFY_ALLOW_PRIVATE=true lets domain checks reach private and loopback addresses; use it only for testing")
 	}
-	err := srv.Run(ctx)
+	err = srv.Run(ctx)
 	wg.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil

@@ -65,10 +65,15 @@ func Record(tx *gorm.DB, now time.Time, orgID int64, actor Actor, action string,
 	return nil
 }
 
+// Log reads the audit log.
+type Log struct {
+	DB *gorm.DB
+}
+
 // List returns one page of an organization's entries, newest first.
-func List(ctx context.Context, db *gorm.DB, orgID int64, page int) (paging.Page[Entry], error) {
+func (l *Log) List(ctx context.Context, orgID int64, page int) (paging.Page[Entry], error) {
 	p := paging.Page[Entry]{Number: max(page, 1)}
-	q := db.WithContext(ctx).Model(&Entry{}).Where("organization_id = ?", orgID)
+	q := l.DB.WithContext(ctx).Model(&Entry{}).Where("organization_id = ?", orgID)
 	if err := q.Count(&p.Total).Error; err != nil {
 		return p, fmt.Errorf("audit: unable to count entries: %w", err)
 	}
@@ -81,9 +86,9 @@ func List(ctx context.Context, db *gorm.DB, orgID int64, page int) (paging.Page[
 
 // ForTarget returns an organization's entries about one target, newest
 // first, at most limit of them.
-func ForTarget(ctx context.Context, db *gorm.DB, orgID int64, targetType, targetID string, limit int) ([]Entry, error) {
+func (l *Log) ForTarget(ctx context.Context, orgID int64, targetType, targetID string, limit int) ([]Entry, error) {
 	var out []Entry
-	err := db.WithContext(ctx).
+	err := l.DB.WithContext(ctx).
 		Where("organization_id = ? AND target_type = ? AND target_id = ?", orgID, targetType, targetID).
 		Order("id DESC").Limit(limit).Find(&out).Error
 	if err != nil {

@@ -71,7 +71,7 @@ func TestRecordStoresEveryField(t *testing.T) {
 				if err := audit.Record(db, now, org, c.actor, "member.role_changed", target, "standard → admin"); err != nil {
 					t.Fatal(err)
 				}
-				got, err := audit.ForTarget(ctx, db, org, "user", "17", 1)
+				got, err := (&audit.Log{DB: db}).ForTarget(ctx, org, "user", "17", 1)
 				if err != nil || len(got) != 1 {
 					t.Fatalf("ForTarget: %v %v", got, err)
 				}
@@ -118,7 +118,7 @@ func TestRecordWithoutOrganization(t *testing.T) {
 			t.Fatalf("stored %+v, want no organization and the system actor", stored)
 		}
 		for _, id := range []int64{0, org} {
-			p, err := audit.List(ctx, db, id, 1)
+			p, err := (&audit.Log{DB: db}).List(ctx, id, 1)
 			if err != nil || p.Total != 0 || len(p.Items) != 0 {
 				t.Fatalf("List(%d) = %+v, %v; want empty", id, p, err)
 			}
@@ -144,7 +144,7 @@ func TestRecordRollsBackWithItsChange(t *testing.T) {
 		if !errors.Is(err, errAbort) {
 			t.Fatalf("transaction: %v", err)
 		}
-		p, err := audit.List(ctx, db, org, 1)
+		p, err := (&audit.Log{DB: db}).List(ctx, org, 1)
 		if err != nil || p.Total != 0 {
 			t.Fatalf("after rollback: %+v %v", p, err)
 		}
@@ -183,7 +183,7 @@ func TestListPaging(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(fmt.Sprint("page ", c.page), func(t *testing.T) {
-				p, err := audit.List(ctx, db, org, c.page)
+				p, err := (&audit.Log{DB: db}).List(ctx, org, c.page)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -208,7 +208,7 @@ func TestListPaging(t *testing.T) {
 		// The two pages together hold every entry exactly once.
 		seen := map[int64]bool{}
 		for page := 1; page <= 2; page++ {
-			p, _ := audit.List(ctx, db, org, page)
+			p, _ := (&audit.Log{DB: db}).List(ctx, org, page)
 			for _, e := range p.Items {
 				if seen[e.ID] {
 					t.Fatalf("entry %d on two pages", e.ID)
@@ -225,7 +225,7 @@ func TestListPaging(t *testing.T) {
 func TestListEmpty(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		org := newOrg(t, db, "Acme", newClock().Now())
-		p, err := audit.List(context.Background(), db, org, 1)
+		p, err := (&audit.Log{DB: db}).List(context.Background(), org, 1)
 		if err != nil || p.Total != 0 || len(p.Items) != 0 || p.Number != 1 || p.Pages() != 1 {
 			t.Fatalf("List = %+v, %v; want one empty page", p, err)
 		}
@@ -260,7 +260,7 @@ func TestListIsolatesOrganizations(t *testing.T) {
 			t.Run(cs.name, func(t *testing.T) {
 				var all []audit.Entry
 				for page := 1; page <= 2; page++ {
-					p, err := audit.List(ctx, db, cs.org, page)
+					p, err := (&audit.Log{DB: db}).List(ctx, cs.org, page)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -313,7 +313,7 @@ func TestForTarget(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				got, err := audit.ForTarget(ctx, db, c.org, c.typ, c.id, c.limit)
+				got, err := (&audit.Log{DB: db}).ForTarget(ctx, c.org, c.typ, c.id, c.limit)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -339,7 +339,7 @@ func TestAppendOnly(t *testing.T) {
 		org := newOrg(t, db, "Acme", clk.Now())
 		record(t, db, clk, org, "member.added", audit.Target{Type: "user", ID: "17", Label: "bob@example.com"})
 		record(t, db, clk, org, "member.removed", audit.Target{Type: "user", ID: "17", Label: "bob@example.com"})
-		before, err := audit.List(ctx, db, org, 1)
+		before, err := (&audit.Log{DB: db}).List(ctx, org, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -384,7 +384,7 @@ func TestAppendOnly(t *testing.T) {
 				if err := c.run(db); err == nil {
 					t.Fatal("the database accepted the change")
 				}
-				after, err := audit.List(ctx, db, org, 1)
+				after, err := (&audit.Log{DB: db}).List(ctx, org, 1)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -396,7 +396,7 @@ func TestAppendOnly(t *testing.T) {
 
 		// Appending still works.
 		record(t, db, clk, org, "member.added", audit.Target{Type: "user", ID: "18", Label: "eve@example.com"})
-		if p, err := audit.List(ctx, db, org, 1); err != nil || p.Total != 3 {
+		if p, err := (&audit.Log{DB: db}).List(ctx, org, 1); err != nil || p.Total != 3 {
 			t.Fatalf("after append: %+v %v", p, err)
 		}
 	})

@@ -6,6 +6,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -15,20 +16,23 @@ import (
 
 // Config is the whole configuration of one process.
 type Config struct {
-	Addr               string        // ADMINCENTER_ADDR
-	DatabaseURL        string        // DATABASE_URL
-	BaseURL            *url.URL      // ADMINCENTER_BASE_URL
-	SessionSecret      string        // ADMINCENTER_SESSION_SECRET; empty: generated and stored in the database
-	DNSServers         []string      // ADMINCENTER_DNS_SERVERS; empty: the system's resolvers
-	VerifyHTTPSPort    int           // ADMINCENTER_VERIFY_HTTPS_PORT
-	VerifyAllowPrivate bool          // ADMINCENTER_VERIFY_ALLOW_PRIVATE
-	SSLCertFile        string        // SSL_CERT_FILE; read by crypto/x509 itself
-	RecheckInterval    time.Duration // ADMINCENTER_RECHECK_INTERVAL
-	GracePeriod        time.Duration // ADMINCENTER_GRACE_PERIOD
-	PropagationWindow  time.Duration // ADMINCENTER_PROPAGATION_WINDOW
-	Tick               time.Duration // ADMINCENTER_TICK
-	SMTPURL            *url.URL      // SMTP_URL; nil: mail stays in the outbox
-	Dev                bool          // ADMINCENTER_DEV
+	Addr               string         // ADMINCENTER_ADDR
+	DatabaseURL        string         // DATABASE_URL
+	BaseURL            *url.URL       // ADMINCENTER_BASE_URL
+	SessionSecret      string         // ADMINCENTER_SESSION_SECRET; empty: generated and stored in the database
+	DNSServers         []string       // ADMINCENTER_DNS_SERVERS; empty: the system's resolvers
+	VerifyHTTPSPort    int            // ADMINCENTER_VERIFY_HTTPS_PORT
+	VerifyAllowPrivate bool           // ADMINCENTER_VERIFY_ALLOW_PRIVATE
+	SSLCertFile        string         // SSL_CERT_FILE; read by crypto/x509 itself
+	RecheckInterval    time.Duration  // ADMINCENTER_RECHECK_INTERVAL
+	GracePeriod        time.Duration  // ADMINCENTER_GRACE_PERIOD
+	PropagationWindow  time.Duration  // ADMINCENTER_PROPAGATION_WINDOW
+	Tick               time.Duration  // ADMINCENTER_TICK
+	SMTPURL            *url.URL       // SMTP_URL; nil: mail stays in the outbox
+	Dev                bool           // ADMINCENTER_DEV
+	TrustedProxies     []netip.Prefix // ADMINCENTER_TRUSTED_PROXIES; X-Forwarded-For is believed only from these
+	EmailProvidersFile string         // ADMINCENTER_EMAIL_PROVIDERS_FILE; replaces the built-in list of common email providers
+	CheckConcurrency   int            // ADMINCENTER_CHECK_CONCURRENCY; automatic domain checks run at once
 }
 
 // SecureCookies reports whether cookies must carry the Secure flag.
@@ -65,6 +69,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		Tick:               r.duration("ADMINCENTER_TICK", time.Minute),
 		SMTPURL:            r.smtpURL("SMTP_URL"),
 		Dev:                r.bool("ADMINCENTER_DEV", false),
+		TrustedProxies:     r.prefixes("ADMINCENTER_TRUSTED_PROXIES"),
+		EmailProvidersFile: r.file("ADMINCENTER_EMAIL_PROVIDERS_FILE"),
+		CheckConcurrency:   r.count("ADMINCENTER_CHECK_CONCURRENCY", 16),
 	}
 	if r.err != nil {
 		return nil, r.err
@@ -224,6 +231,38 @@ func (r *reader) smtpURL(name string) *url.URL {
 		return nil
 	}
 	return u
+}
+
+func (r *reader) prefixes(name string) []netip.Prefix {
+	v := r.get(name, "")
+	if v == "" {
+		return nil
+	}
+	var out []netip.Prefix
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				r.fail(name, v, fmt.Sprintf("%q: want a comma-separated list of addresses or CIDR ranges, for example 10.0.0.0/8,127.0.0.1", p))
+				return nil
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		out = append(out, prefix.Masked())
+	}
+	return out
+}
+
+func (r *reader) count(name string, def int) int {
+	v := r.get(name, strconv.Itoa(def))
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1024 {
+		r.fail(name, v, "want a whole number from 1 to 1024")
+		return def
+	}
+	return n
 }
 
 func validPort(s string) bool {

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -50,6 +51,9 @@ func TestDefaults(t *testing.T) {
 		{"Tick", c.Tick, time.Minute},
 		{"SMTPURL", c.SMTPURL == nil, true},
 		{"Dev", c.Dev, false},
+		{"TrustedProxies", c.TrustedProxies, []netip.Prefix(nil)},
+		{"EmailProvidersFile", c.EmailProvidersFile, ""},
+		{"CheckConcurrency", c.CheckConcurrency, 16},
 		{"SecureCookies", c.SecureCookies(), false},
 	}
 	for _, ch := range checks {
@@ -100,6 +104,9 @@ func TestGoodValues(t *testing.T) {
 		{"smtps with user and from", "SMTP_URL", "smtps://mailer:" + smtpPassword + "@mail.example.com:465?from=no-reply@example.com", smtpURL, "smtps://mailer:" + smtpPassword + "@mail.example.com:465?from=no-reply@example.com"},
 		{"smtp password", "SMTP_URL", "smtp://mailer:" + smtpPassword + "@127.0.0.1:2525", func(c *config.Config) any { p, _ := c.SMTPURL.User.Password(); return p }, smtpPassword},
 		{"dev", "ADMINCENTER_DEV", "true", func(c *config.Config) any { return c.Dev }, true},
+		{"trusted proxies", "ADMINCENTER_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1,::1", func(c *config.Config) any { return c.TrustedProxies },
+			[]netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}},
+		{"check concurrency", "ADMINCENTER_CHECK_CONCURRENCY", "64", func(c *config.Config) any { return c.CheckConcurrency }, 64},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -171,6 +178,11 @@ var badValues = []struct {
 	{"SMTP_URL", "smtp://mailer:" + smtpPassword + "@mail.example.com:smtp", "smtp://"},
 	{"SMTP_URL", "smtp://mailer:" + smtpPassword + "%zz@mail.example.com", "smtp://"},
 	{"ADMINCENTER_DEV", "maybe", "true or false"},
+	{"ADMINCENTER_TRUSTED_PROXIES", "10.0.0.0/33", "addresses or CIDR ranges"},
+	{"ADMINCENTER_TRUSTED_PROXIES", "proxy.internal", "addresses or CIDR ranges"},
+	{"ADMINCENTER_EMAIL_PROVIDERS_FILE", "/nonexistent/providers.txt", "no readable file"},
+	{"ADMINCENTER_CHECK_CONCURRENCY", "0", "whole number from 1 to 1024"},
+	{"ADMINCENTER_CHECK_CONCURRENCY", "lots", "whole number from 1 to 1024"},
 }
 
 func TestBadValues(t *testing.T) {
@@ -264,6 +276,9 @@ var loadOrder = []struct{ varName, value string }{
 	{"ADMINCENTER_TICK", "soon"},
 	{"SMTP_URL", "http://mail.example.com"},
 	{"ADMINCENTER_DEV", "maybe"},
+	{"ADMINCENTER_TRUSTED_PROXIES", "everyone"},
+	{"ADMINCENTER_EMAIL_PROVIDERS_FILE", "/nonexistent/providers.txt"},
+	{"ADMINCENTER_CHECK_CONCURRENCY", "-3"},
 }
 
 // With several bad variables, Load reports the first one it reads; fixing

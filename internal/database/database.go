@@ -122,7 +122,7 @@ func Migrate(ctx context.Context, db *gorm.DB) error {
 }
 
 // CheckSchema refuses a database whose schema is older or newer than this
-// binary's migrations.
+// binary's migrations: an old binary must not write to a newer schema.
 func CheckSchema(ctx context.Context, db *gorm.DB) error {
 	p, err := provider(db)
 	if err != nil {
@@ -134,8 +134,11 @@ func CheckSchema(ctx context.Context, db *gorm.DB) error {
 	}
 	sources := p.ListSources()
 	want := sources[len(sources)-1].Version
-	if current != want {
+	switch {
+	case current < want:
 		return fmt.Errorf("database: schema version is %d, this binary needs %d: run `admincenter migrate`", current, want)
+	case current > want:
+		return fmt.Errorf("database: schema version is %d, newer than this binary knows (%d): run the newer release", current, want)
 	}
 	return nil
 }

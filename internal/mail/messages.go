@@ -1,6 +1,9 @@
 package mail
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // The product's emails. Each takes what it needs and returns the message;
 // callers enqueue it in the transaction of the change it reports.
@@ -48,4 +51,17 @@ func OwnershipTransferred(to, name, org, by string) Email {
 
 %s transferred the ownership of the organization %s to you. You are now its Owner; %s is an Administrator.
 `, name, by, org, by)}
+}
+
+func Invitation(to, org, inviter, role, link string, expires time.Time) Email {
+	return Email{To: to, Subject: "You are invited to join " + org, Body: fmt.Sprintf(`Hello,
+
+%s invited you to join the organization %s as %s.
+
+To accept, open this link:
+
+%s
+
+The link is valid until %s. If you already have a login with this email address, sign in when asked; if not, you will create one.
+`, inviter, org, role, link, expires.UTC().Format("2 Jan 2006 15:04 UTC"))}
 }

@@ -44,19 +44,24 @@ func Enqueue(tx *gorm.DB, now time.Time, e Email) error {
 	return nil
 }
 
-// Recent returns the newest messages, for the development mailbox.
-func Recent(ctx context.Context, db *gorm.DB, limit int) ([]Message, error) {
+// Outbox reads the outbox, for the development mailbox.
+type Outbox struct {
+	DB *gorm.DB
+}
+
+// Recent returns the newest messages.
+func (o *Outbox) Recent(ctx context.Context, limit int) ([]Message, error) {
 	var out []Message
-	if err := db.WithContext(ctx).Order("id DESC").Limit(limit).Find(&out).Error; err != nil {
+	if err := o.DB.WithContext(ctx).Order("id DESC").Limit(limit).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("mail: unable to list the outbox: %w", err)
 	}
 	return out, nil
 }
 
 // ByID returns one message of the outbox.
-func ByID(ctx context.Context, db *gorm.DB, id int64) (Message, error) {
+func (o *Outbox) ByID(ctx context.Context, id int64) (Message, error) {
 	var m Message
-	err := db.WithContext(ctx).Take(&m, id).Error
+	err := o.DB.WithContext(ctx).Take(&m, id).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return m, apperr.New(apperr.NotFound, "No such message.")
 	}

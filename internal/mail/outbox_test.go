@@ -27,7 +27,7 @@ func enqueue(t *testing.T, db *gorm.DB, now time.Time, e mail.Email) mail.Messag
 	if err := mail.Enqueue(db, now, e); err != nil {
 		t.Fatal(err)
 	}
-	msgs, err := mail.Recent(context.Background(), db, 1)
+	msgs, err := (&mail.Outbox{DB: db}).Recent(context.Background(), 1)
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("Recent: %v %v", msgs, err)
 	}
@@ -40,7 +40,7 @@ func TestEnqueue(t *testing.T) {
 		now := newClock().Now().Add(250 * time.Microsecond)
 		e := mail.Email{To: "ada@example.com", Subject: "Grüße", Body: "Hello Ada,\n\nSee you.\n"}
 		m := enqueue(t, db, now, e)
-		got, err := mail.ByID(ctx, db, m.ID)
+		got, err := (&mail.Outbox{DB: db}).ByID(ctx, m.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +70,7 @@ func TestEnqueueRollsBackWithItsChange(t *testing.T) {
 		if !errors.Is(err, errAbort) {
 			t.Fatalf("transaction: %v", err)
 		}
-		msgs, err := mail.Recent(context.Background(), db, 10)
+		msgs, err := (&mail.Outbox{DB: db}).Recent(context.Background(), 10)
 		if err != nil || len(msgs) != 0 {
 			t.Fatalf("outbox after rollback: %v %v", msgs, err)
 		}
@@ -96,7 +96,7 @@ func TestRecent(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(fmt.Sprint("limit ", c.limit), func(t *testing.T) {
-				msgs, err := mail.Recent(ctx, db, c.limit)
+				msgs, err := (&mail.Outbox{DB: db}).Recent(ctx, c.limit)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -132,7 +132,7 @@ func TestByID(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				m, err := mail.ByID(ctx, db, c.id)
+				m, err := (&mail.Outbox{DB: db}).ByID(ctx, c.id)
 				if c.wantCode != "" {
 					if apperr.CodeOf(err) != c.wantCode {
 						t.Fatalf("err = %v, want %s", err, c.wantCode)

@@ -22,8 +22,11 @@ import (
 )
 
 const (
-	batchSize   = 20
-	lease       = 5 * time.Minute // a claimed message is retried after this if its sender died
+	batchSize = 20
+	// lease outlasts the slowest batch (20 messages, each bounded by a 10 s
+	// dial and a 60 s session), so a live sender never loses its claim; a
+	// dead one's messages are retried after it.
+	lease       = 30 * time.Minute
 	maxAttempts = 12
 )
 

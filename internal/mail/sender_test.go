@@ -24,7 +24,7 @@ import (
 )
 
 const (
-	lease       = 5 * time.Minute // how long a claimed message is left alone
+	lease       = 30 * time.Minute // how long a claimed message is left alone
 	maxAttempts = 12
 )
 
@@ -47,7 +47,7 @@ func sendDue(t *testing.T, s *mail.Sender, want int) {
 
 func reread(t *testing.T, db *gorm.DB, id int64) mail.Message {
 	t.Helper()
-	m, err := mail.ByID(context.Background(), db, id)
+	m, err := (&mail.Outbox{DB: db}).ByID(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"admincenter/internal/apperr"
 	"admincenter/internal/audit"
+	"admincenter/internal/database"
 	"admincenter/internal/mail"
 	"admincenter/internal/paging"
 	"admincenter/internal/users"
@@ -59,25 +60,50 @@ func (s *Service) Member(ctx context.Context, orgID, userID int64) (Member, erro
 	return m[0], nil
 }
 
+// Admin re-reads the actor and their organization in tx, locking both, and
+// checks that the actor may administer it. Holding the organization's lock
+// serialises changes that must see a stable picture of it, such as the
+// count of its domains.
+func Admin(tx *gorm.DB, actorID int64) (users.User, Organization, error) {
+	var org Organization
+	actor, err := lockUser(tx, actorID)
+	if err != nil {
+		return actor, org, err
+	}
+	if !actor.CanAdminister() {
+		return actor, org, apperr.New(apperr.Forbidden, "Only the Owner and Administrators can do this.")
+	}
+	if err := database.ForUpdate(tx).Take(&org, actor.OrgID()).Error; err != nil {
+		return actor, org, fmt.Errorf("orgs: unable to read organization %d: %w", actor.OrgID(), err)
+	}
+	return actor, org, nil
+}
+
 // change runs f with the actor and the target member, both re-read and
 // locked, after checking that the actor may administer the target's
 // organization. Users outside the actor's organization are not found.
 func (s *Service) change(ctx context.Context, actorID, targetID int64, f func(tx *gorm.DB, actor, target users.User, org Organization) error) error {
 	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		actor, err := lockUser(tx, actorID)
+		// Lock both people in id order, so that two admins changing each
+		// other at once wait instead of deadlocking.
+		for _, id := range []int64{min(actorID, targetID), max(actorID, targetID)} {
+			if _, err := lockUser(tx, id); err != nil && apperr.CodeOf(err) != apperr.NotFound {
+				return err
+			}
+		}
+		actor, org, err := Admin(tx, actorID)
+		if apperr.CodeOf(err) == apperr.Forbidden {
+			return apperr.New(apperr.Forbidden, "Only the Owner and Administrators can manage users.")
+		}
 		if err != nil {
 			return err
 		}
-		if !actor.CanAdminister() {
-			return apperr.New(apperr.Forbidden, "Only the Owner and Administrators can manage users.")
-		}
 		target, err := lockUser(tx, targetID)
-		if err != nil || target.OrgID() != actor.OrgID() {
+		if apperr.CodeOf(err) == apperr.NotFound || (err == nil && target.OrgID() != org.ID) {
 			return apperr.New(apperr.NotFound, "No such user in this organization.")
 		}
-		var org Organization
-		if err := tx.Take(&org, actor.OrgID()).Error; err != nil {
-			return fmt.Errorf("orgs: unable to read organization %d: %w", actor.OrgID(), err)
+		if err != nil {
+			return err
 		}
 		return f(tx, actor, target, org)
 	})

@@ -48,24 +48,32 @@ func (s *Service) Create(ctx context.Context, userID int64, name string) (Organi
 		if err != nil {
 			return err
 		}
-		switch {
-		case u.Managed():
-			return apperr.New(apperr.Conflict, "You already belong to an organization. A person can be managed by only one organization.")
-		case !u.EmailVerified():
-			return apperr.New(apperr.Forbidden, "Verify your email address before you create an organization.")
+		if err := CanCreate(u); err != nil {
+			return err
 		}
 		now := s.Now()
 		org = Organization{Name: name, CreatedAt: now}
 		if err := tx.Create(&org).Error; err != nil {
 			return fmt.Errorf("orgs: unable to create %q: %w", name, err)
 		}
-		if err := join(tx, u.ID, org.ID, users.Owner, now); err != nil {
+		if err := Join(tx, u.ID, org.ID, users.Owner, now); err != nil {
 			return err
 		}
 		return audit.Record(tx, now, org.ID, actorOf(u), "organization.created",
 			audit.Target{Type: "organization", ID: fmt.Sprint(org.ID), Label: org.Name}, "Owner: "+u.Email)
 	})
 	return org, err
+}
+
+// CanCreate says why the user may not create an organization, if so.
+func CanCreate(u users.User) error {
+	switch {
+	case u.Managed():
+		return apperr.New(apperr.Conflict, "You already belong to an organization. A person can be managed by only one organization.")
+	case !u.EmailVerified():
+		return apperr.New(apperr.Forbidden, "Verify your email address before you create an organization.")
+	}
+	return nil
 }
 
 // ByID returns one organization.
@@ -81,8 +89,9 @@ func (s *Service) ByID(ctx context.Context, id int64) (Organization, error) {
 	return org, nil
 }
 
-// join makes the user a managed member with role; their accounts follow.
-func join(tx *gorm.DB, userID, orgID int64, role users.Role, now time.Time) error {
+// Join makes the user a managed member with role, in tx; their accounts
+// join the organization with them.
+func Join(tx *gorm.DB, userID, orgID int64, role users.Role, now time.Time) error {
 	err := tx.Model(&users.User{}).Where("id = ?", userID).
 		Updates(map[string]any{"organization_id": orgID, "role": role, "joined_at": now}).Error
 	if err != nil {

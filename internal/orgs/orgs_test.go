@@ -114,7 +114,7 @@ func TestCreate(t *testing.T) {
 		if count != 1 {
 			t.Fatalf("%d organizations, want 1", count)
 		}
-		entries, _ := audit.List(ctx, db, org.ID, 1)
+		entries, _ := (&audit.Log{DB: db}).List(ctx, org.ID, 1)
 		if entries.Total != 1 || entries.Items[0].Action != "organization.created" {
 			t.Fatalf("audit: %+v", entries)
 		}
@@ -207,7 +207,7 @@ func TestChangeRole(t *testing.T) {
 		if got := f.reload(t, sam); got.Role != users.Admin {
 			t.Fatalf("role %s", got.Role)
 		}
-		entries, _ := audit.ForTarget(ctx, db, org.ID, "user", fmt.Sprint(sam.ID), 10)
+		entries, _ := (&audit.Log{DB: db}).ForTarget(ctx, org.ID, "user", fmt.Sprint(sam.ID), 10)
 		if len(entries) != 1 || entries[0].Details != "Standard User → Administrator" || entries[0].Actor != "adam@acme.test" {
 			t.Fatalf("audit: %+v", entries)
 		}
@@ -248,7 +248,7 @@ func TestRemove(t *testing.T) {
 			}
 		}
 		wantCode(t, f.orgs.Remove(ctx, admin.ID, sam.ID), apperr.NotFound, "No such user")
-		entries, _ := audit.ForTarget(ctx, db, org.ID, "user", fmt.Sprint(sam.ID), 10)
+		entries, _ := (&audit.Log{DB: db}).ForTarget(ctx, org.ID, "user", fmt.Sprint(sam.ID), 10)
 		if len(entries) != 1 || !strings.Contains(entries[0].Details, "2 account(s) now owned by olivia@acme.test") {
 			t.Fatalf("audit: %+v", entries)
 		}

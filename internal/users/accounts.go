@@ -13,6 +13,7 @@ import (
 
 	"admincenter/internal/apperr"
 	"admincenter/internal/audit"
+	"admincenter/internal/database"
 )
 
 // Account is a project a user owns. While its owner is managed, the
@@ -43,9 +44,11 @@ func (s *Service) CreateAccount(ctx context.Context, userID int64, name string) 
 	}
 	var a Account
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		u, err := byID(tx, userID)
-		if err != nil {
-			return err
+		// Locked, so that the account joins the organization the user is in
+		// when it commits, even while a removal or a join runs.
+		var u User
+		if err := database.ForUpdate(tx).Take(&u, userID).Error; err != nil {
+			return fmt.Errorf("users: unable to read user %d: %w", userID, err)
 		}
 		now := s.Now()
 		a = Account{ID: NewAccountID(), Name: name, OwnerID: u.ID, OrganizationID: u.OrganizationID, CreatedAt: now}

@@ -2,9 +2,6 @@ package users
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -19,6 +16,7 @@ import (
 	"admincenter/internal/audit"
 	"admincenter/internal/database"
 	"admincenter/internal/mail"
+	"admincenter/internal/token"
 )
 
 // Service is everything a person does with their own login.
@@ -88,6 +86,24 @@ func (s *Service) hash(password string) (string, error) {
 
 // SignUp creates an unmanaged user and emails them a verification link.
 func (s *Service) SignUp(ctx context.Context, f SignUpForm) (User, error) {
+	var u User
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		if u, err = s.create(tx, f, false); err != nil {
+			return err
+		}
+		return s.sendVerification(tx, u)
+	})
+	return u, err
+}
+
+// SignUpVerified creates a user in tx whose email address is already
+// proven, because they followed a link sent to it (an invitation).
+func (s *Service) SignUpVerified(tx *gorm.DB, f SignUpForm) (User, error) {
+	return s.create(tx, f, true)
+}
+
+func (s *Service) create(tx *gorm.DB, f SignUpForm, verified bool) (User, error) {
 	if err := f.Validate(); err != nil {
 		return User{}, err
 	}
@@ -97,19 +113,17 @@ func (s *Service) SignUp(ctx context.Context, f SignUpForm) (User, error) {
 	}
 	now := s.Now()
 	u := User{Email: f.Email, Name: f.Name, PasswordHash: hash, SessionsValidAfter: now, CreatedAt: now}
-	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Create(&u).Error; err != nil {
-			if database.IsDuplicate(err) {
-				return apperr.Field("email", "An account with this email already exists. Sign in, or reset your password if you forgot it.")
-			}
-			return fmt.Errorf("users: unable to create %s: %w", f.Email, err)
+	if verified {
+		u.EmailVerifiedAt = &now
+	}
+	if err := tx.Create(&u).Error; err != nil {
+		if database.IsDuplicate(err) {
+			return User{}, apperr.Field("email", "An account with this email already exists. Sign in, or reset your password if you forgot it.")
 		}
-		if err := audit.Record(tx, now, 0, audit.Actor{ID: u.ID, Email: u.Email}, "user.signed_up",
-			audit.Target{Type: "user", ID: fmt.Sprint(u.ID), Label: u.Email}, ""); err != nil {
-			return err
-		}
-		return s.sendVerification(tx, u)
-	})
+		return User{}, fmt.Errorf("users: unable to create %s: %w", f.Email, err)
+	}
+	err = audit.Record(tx, now, 0, audit.Actor{ID: u.ID, Email: u.Email}, "user.signed_up",
+		audit.Target{Type: "user", ID: fmt.Sprint(u.ID), Label: u.Email}, "")
 	return u, err
 }
 
@@ -119,6 +133,16 @@ func (s *Service) sendVerification(tx *gorm.DB, u User) error {
 		return err
 	}
 	return mail.Enqueue(tx, s.Now(), mail.VerifyEmail(u.Email, u.Name, s.link("/verify-email", token)))
+}
+
+// linksPerHour bounds the links of one purpose emailed to one person, so
+// that nobody can flood a mailbox through the forms.
+const linksPerHour = 3
+
+func (s *Service) recentLinks(tx *gorm.DB, userID int64, purpose string) int64 {
+	var n int64
+	tx.Model(&userToken{}).Where("user_id = ? AND purpose = ? AND created_at > ?", userID, purpose, s.Now().Add(-time.Hour)).Count(&n)
+	return n
 }
 
 // ResendVerification emails a new verification link to an unverified user.
@@ -131,8 +155,21 @@ func (s *Service) ResendVerification(ctx context.Context, userID int64) error {
 		if u.EmailVerified() {
 			return apperr.New(apperr.Conflict, "Your email address is already verified.")
 		}
-		return s.sendVerification(tx, u)
+		if s.recentLinks(tx, u.ID, purposeVerify) >= linksPerHour {
+			return apperr.New(apperr.RateLimited, fmt.Sprintf("We sent you %d links in the last hour. Look for them in your spam folder, or try again later.", linksPerHour))
+		}
+		if err := s.sendVerification(tx, u); err != nil {
+			return err
+		}
+		return audit.Record(tx, s.Now(), u.OrgID(), audit.Actor{ID: u.ID, Email: u.Email}, "user.verification_resent",
+			audit.Target{Type: "user", ID: fmt.Sprint(u.ID), Label: u.Email}, "")
 	})
+}
+
+// RecordSignOut notes in the audit log that u signed out.
+func (s *Service) RecordSignOut(ctx context.Context, u User) error {
+	return audit.Record(s.DB.WithContext(ctx), s.Now(), u.OrgID(), audit.Actor{ID: u.ID, Email: u.Email}, "user.signed_out",
+		audit.Target{Type: "user", ID: fmt.Sprint(u.ID), Label: u.Email}, "")
 }
 
 // VerifyEmail marks the email of the token's user as verified.
@@ -177,12 +214,29 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 		if err != nil {
 			return fmt.Errorf("users: unable to look up %s: %w", email, err)
 		}
+		if s.recentLinks(tx, u.ID, purposeReset) >= linksPerHour {
+			return nil // the same answer: the links already sent still work
+		}
 		token, err := s.issueToken(tx, u.ID, purposeReset, passwordResetTTL)
 		if err != nil {
 			return err
 		}
-		return mail.Enqueue(tx, s.Now(), mail.PasswordReset(u.Email, u.Name, s.link("/password/reset", token)))
+		if err := mail.Enqueue(tx, s.Now(), mail.PasswordReset(u.Email, u.Name, s.link("/password/reset", token))); err != nil {
+			return err
+		}
+		return audit.Record(tx, s.Now(), u.OrgID(), audit.Actor{ID: u.ID, Email: u.Email}, "user.password_reset_requested",
+			audit.Target{Type: "user", ID: fmt.Sprint(u.ID), Label: u.Email}, "")
 	})
+}
+
+// CheckVerifyToken returns the user of a verification link that can still
+// be used, so the page can ask them to confirm.
+func (s *Service) CheckVerifyToken(ctx context.Context, token string) (User, error) {
+	t, err := s.findToken(s.DB.WithContext(ctx), token, purposeVerify)
+	if err != nil {
+		return User{}, err
+	}
+	return byID(s.DB.WithContext(ctx), t.UserID)
 }
 
 // CheckResetToken tells whether a reset link can still be used, so the
@@ -270,15 +324,10 @@ type userToken struct {
 
 func (userToken) TableName() string { return "user_tokens" }
 
-func hashToken(t string) string {
-	sum := sha256.Sum256([]byte(t))
-	return hex.EncodeToString(sum[:])
-}
-
 func (s *Service) issueToken(tx *gorm.DB, userID int64, purpose string, ttl time.Duration) (string, error) {
-	raw := rand.Text()
+	raw, hash := token.New()
 	now := s.Now()
-	t := userToken{TokenHash: hashToken(raw), UserID: userID, Purpose: purpose, ExpiresAt: now.Add(ttl), CreatedAt: now}
+	t := userToken{TokenHash: hash, UserID: userID, Purpose: purpose, ExpiresAt: now.Add(ttl), CreatedAt: now}
 	if err := tx.Create(&t).Error; err != nil {
 		return "", fmt.Errorf("users: unable to issue a %s link: %w", purpose, err)
 	}
@@ -300,7 +349,7 @@ var linkProblems = map[string][2]string{ // invalid, expired
 // stays usable after its first click: clicking it twice is harmless.
 func (s *Service) findToken(db *gorm.DB, raw, purpose string) (userToken, error) {
 	var t userToken
-	err := database.ForUpdate(db).Where("token_hash = ? AND purpose = ?", hashToken(raw), purpose).Take(&t).Error
+	err := database.ForUpdate(db).Where("token_hash = ? AND purpose = ?", token.Hash(raw), purpose).Take(&t).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return t, apperr.New(apperr.NotFound, linkProblems[purpose][0])
 	}

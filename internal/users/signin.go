@@ -12,15 +12,18 @@ import (
 	"gorm.io/gorm"
 
 	"admincenter/internal/apperr"
+	"admincenter/internal/audit"
 )
 
-// Sign-in throttling: after too many failures in the window, further
-// attempts for that email from that address (or from that address for any
-// email) are refused until the window has passed.
+// Sign-in throttling: every attempt is recorded before the password is
+// compared, and cleared only by a success, so parallel guesses count too.
+// After too many attempts in the window, further ones for that email (or
+// from that client address, for any email) are refused until the window
+// has passed.
 const (
 	failureWindow    = 15 * time.Minute
 	maxEmailFailures = 5
-	maxIPFailures    = 30
+	maxIPFailures    = 50
 )
 
 type loginFailure struct {
@@ -49,6 +52,10 @@ func (s *Service) SignIn(ctx context.Context, email, password, ip string) (User,
 		return User{}, apperr.Field("password", "Enter your password.")
 	}
 	db := s.DB.WithContext(ctx)
+	attempt := loginFailure{Email: email, IP: ip, CreatedAt: s.Now()}
+	if err := db.Create(&attempt).Error; err != nil {
+		return User{}, fmt.Errorf("users: unable to record a sign-in attempt: %w", err)
+	}
 	if err := s.checkThrottle(db, email, ip); err != nil {
 		return User{}, err
 	}
@@ -62,10 +69,6 @@ func (s *Service) SignIn(ctx context.Context, email, password, ip string) (User,
 		hash = dummyHash()
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u.ID == 0 {
-		f := loginFailure{Email: email, IP: ip, CreatedAt: s.Now()}
-		if err := db.Create(&f).Error; err != nil {
-			return User{}, fmt.Errorf("users: unable to record a failed sign-in: %w", err)
-		}
 		return User{}, apperr.New(apperr.Unauthorized, "Incorrect email or password.")
 	}
 	if !u.Active() {
@@ -74,9 +77,12 @@ func (s *Service) SignIn(ctx context.Context, email, password, ip string) (User,
 	if err := db.Where("email = ?", email).Delete(&loginFailure{}).Error; err != nil {
 		return User{}, fmt.Errorf("users: unable to clear failed sign-ins: %w", err)
 	}
-	return u, nil
+	err = audit.Record(db, s.Now(), u.OrgID(), audit.Actor{ID: u.ID, Email: u.Email}, "user.signed_in",
+		audit.Target{Type: "user", ID: fmt.Sprint(u.ID), Label: u.Email}, "from "+ip)
+	return u, err
 }
 
+// checkThrottle counts the recent attempts, this one included.
 func (s *Service) checkThrottle(db *gorm.DB, email, ip string) error {
 	since := s.Now().Add(-failureWindow)
 	for _, q := range []struct {
@@ -89,13 +95,13 @@ func (s *Service) checkThrottle(db *gorm.DB, email, ip string) error {
 	} {
 		var recent []time.Time
 		err := db.Model(&loginFailure{}).Where(q.where, q.arg, since).
-			Order("created_at DESC").Limit(q.limit).Pluck("created_at", &recent).Error
+			Order("created_at DESC").Limit(q.limit+1).Pluck("created_at", &recent).Error
 		if err != nil {
-			return fmt.Errorf("users: unable to count failed sign-ins: %w", err)
+			return fmt.Errorf("users: unable to count sign-in attempts: %w", err)
 		}
-		if len(recent) >= q.limit {
-			wait := recent[q.limit-1].Add(failureWindow).Sub(s.Now())
-			minutes := int(math.Ceil(wait.Minutes()))
+		if len(recent) > q.limit {
+			wait := recent[q.limit].Add(failureWindow).Sub(s.Now())
+			minutes := max(1, int(math.Ceil(wait.Minutes())))
 			return apperr.New(apperr.RateLimited, fmt.Sprintf(
 				"Too many failed sign-in attempts. Try again in %d minute%s, or reset your password.", minutes, plural(minutes)))
 		}

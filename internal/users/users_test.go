@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,7 +34,7 @@ var tokenPattern = regexp.MustCompile(`token=([A-Za-z0-9%]+)`)
 // lastLink returns the token of the newest email to addr.
 func lastLink(t *testing.T, db *gorm.DB, addr, subject string) string {
 	t.Helper()
-	msgs, err := mail.Recent(context.Background(), db, 100)
+	msgs, err := (&mail.Outbox{DB: db}).Recent(context.Background(), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,6 +295,80 @@ func TestResetLiftsLockoutAndPurge(t *testing.T) {
 		}
 		if count("login_failures") != 0 || count("user_tokens") != 0 {
 			t.Fatalf("after purge: %d failures, %d links", count("login_failures"), count("user_tokens"))
+		}
+	})
+}
+
+// Parallel guesses are throttled as strictly as sequential ones.
+func TestThrottleHoldsUnderParallelGuesses(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		s := newService(db, newClock())
+		ctx := context.Background()
+		if _, err := s.SignUp(ctx, users.SignUpForm{Name: "Ada", Email: "ada@example.com", Password: "correct horse"}); err != nil {
+			t.Fatal(err)
+		}
+		results := make(chan apperr.Code, 40)
+		var wg sync.WaitGroup
+		for range 40 {
+			wg.Go(func() {
+				_, err := s.SignIn(ctx, "ada@example.com", "wrong guess", "10.0.0.9")
+				results <- apperr.CodeOf(err)
+			})
+		}
+		wg.Wait()
+		close(results)
+		guesses := 0
+		for code := range results {
+			switch code {
+			case apperr.Unauthorized:
+				guesses++
+			case apperr.RateLimited:
+			default:
+				t.Fatalf("unexpected %s", code)
+			}
+		}
+		if guesses > 5 {
+			t.Fatalf("%d guesses were checked, want at most 5", guesses)
+		}
+	})
+}
+
+func TestEmailedLinksAreRateLimited(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		clk := newClock()
+		s := newService(db, clk)
+		ctx := context.Background()
+		u, err := s.SignUp(ctx, users.SignUpForm{Name: "Ada", Email: "ada@example.com", Password: "correct horse"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mails := func(subject string) (n int64) {
+			db.Table("outbox").Where("subject = ?", subject).Count(&n)
+			return n
+		}
+		for range 5 {
+			if err := s.RequestPasswordReset(ctx, "ada@example.com"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := mails("Reset your password"); n != 3 {
+			t.Fatalf("%d reset emails in an hour, want 3", n)
+		}
+		if err := s.ResendVerification(ctx, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ResendVerification(ctx, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ResendVerification(ctx, u.ID); apperr.CodeOf(err) != apperr.RateLimited {
+			t.Fatalf("fourth verification link in an hour: %v", err)
+		}
+		clk.Advance(61 * time.Minute)
+		if err := s.ResendVerification(ctx, u.ID); err != nil {
+			t.Fatalf("an hour later: %v", err)
+		}
+		if err := s.RequestPasswordReset(ctx, "ada@example.com"); err != nil || mails("Reset your password") != 4 {
+			t.Fatalf("an hour later: %v, %d reset emails", err, mails("Reset your password"))
 		}
 	})
 }

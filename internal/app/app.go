@@ -1,0 +1,96 @@
+// Package app builds the product's services from the configuration, for
+// the server and for tests alike.
+package app
+
+import (
+	"crypto/x509"
+	"fmt"
+	"os"
+	"time"
+
+	"gorm.io/gorm"
+
+	"admincenter/internal/audit"
+	"admincenter/internal/config"
+	"admincenter/internal/domains"
+	"admincenter/internal/invites"
+	"admincenter/internal/mail"
+	"admincenter/internal/orgs"
+	"admincenter/internal/users"
+	"admincenter/internal/verify"
+	"admincenter/web"
+)
+
+// Services are the product's services, sharing one database and clock.
+type Services struct {
+	Config  *config.Config
+	DB      *gorm.DB
+	Now     func() time.Time
+	Users   *users.Service
+	Orgs    *orgs.Service
+	Domains *domains.Service
+	Invites *invites.Service
+	Audit   *audit.Log
+	Outbox  *mail.Outbox
+}
+
+// New builds the services. passwordCost is bcrypt's cost: tests lower it.
+func New(cfg *config.Config, db *gorm.DB, now func() time.Time, passwordCost int) (*Services, error) {
+	providers := domains.DefaultBlocklist()
+	if cfg.EmailProvidersFile != "" {
+		var err error
+		if providers, err = domains.LoadBlocklist(cfg.EmailProvidersFile); err != nil {
+			return nil, err
+		}
+	}
+	roots, err := rootCAs(cfg.SSLCertFile)
+	if err != nil {
+		return nil, err
+	}
+	checker, err := verify.New(verify.Config{
+		DNSServers: cfg.DNSServers, HTTPSPort: cfg.VerifyHTTPSPort, AllowPrivate: cfg.VerifyAllowPrivate, RootCAs: roots,
+	})
+	if err != nil {
+		return nil, err
+	}
+	people := &users.Service{DB: db, Now: now, BaseURL: cfg.BaseURL, PasswordCost: passwordCost}
+	return &Services{
+		Config: cfg, DB: db, Now: now,
+		Users: people,
+		Orgs:  &orgs.Service{DB: db, Now: now},
+		Domains: &domains.Service{
+			DB: db, Now: now, Checker: checker, Providers: providers,
+			RecheckInterval: cfg.RecheckInterval, PropagationWindow: cfg.PropagationWindow,
+		},
+		Invites: &invites.Service{DB: db, Now: now, BaseURL: cfg.BaseURL, Providers: providers, Users: people},
+		Audit:   &audit.Log{DB: db},
+		Outbox:  &mail.Outbox{DB: db},
+	}, nil
+}
+
+// Deps are what the web server needs of the services.
+func (s *Services) Deps(sessionSecret string) web.Deps {
+	return web.Deps{
+		Config: s.Config, DB: s.DB, Now: s.Now, SessionSecret: sessionSecret,
+		Users: s.Users, Orgs: s.Orgs, Domains: s.Domains, Invites: s.Invites, Audit: s.Audit, Outbox: s.Outbox,
+	}
+}
+
+// rootCAs trusts the system's roots plus the certificates in SSL_CERT_FILE.
+func rootCAs(file string) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if file == "" {
+		return pool, nil
+	}
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("SSL_CERT_FILE: %w", err)
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("SSL_CERT_FILE: %s holds no PEM certificate", file)
+	}
+	return pool, nil
+}

@@ -1,0 +1,249 @@
+package domains
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+
+	"admincenter/internal/apperr"
+	"admincenter/internal/audit"
+	"admincenter/internal/database"
+	"admincenter/internal/orgs"
+	"admincenter/internal/verify"
+)
+
+// checkTimeout bounds one check of one domain, both methods included.
+const checkTimeout = 30 * time.Second
+
+// Report is what one verification found: a result per method tried.
+type Report struct {
+	Results []verify.Result
+}
+
+// Proof returns the result that found the proof, if any.
+func (r Report) Proof() (verify.Result, bool) {
+	for _, res := range r.Results {
+		if res.Outcome == verify.Found {
+			return res, true
+		}
+	}
+	return verify.Result{}, false
+}
+
+// Outcome is found when any method found the proof, else the outcome of
+// the first method tried: a second method can only help, never hurt.
+func (r Report) Outcome() verify.Outcome {
+	if _, ok := r.Proof(); ok {
+		return verify.Found
+	}
+	if len(r.Results) == 0 {
+		return verify.Inconclusive
+	}
+	return r.Results[0].Outcome
+}
+
+func other(m verify.Method) verify.Method {
+	if m == verify.DNS {
+		return verify.HTTPS
+	}
+	return verify.DNS
+}
+
+// check runs both methods at once, the given one first in the report.
+func (s *Service) check(ctx context.Context, d Domain, first verify.Method) Report {
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	methods := []verify.Method{first, other(first)}
+	results := make([]verify.Result, len(methods))
+	var wg sync.WaitGroup
+	for i, m := range methods {
+		wg.Go(func() {
+			if m == verify.DNS {
+				results[i] = s.Checker.CheckDNS(ctx, d.Target())
+			} else {
+				results[i] = s.Checker.CheckHTTPS(ctx, d.Target())
+			}
+		})
+	}
+	wg.Wait()
+	return Report{Results: results}
+}
+
+// ErrVerifiedElsewhere is the conflict of a proof found for a domain that
+// another organization has verified already.
+var ErrVerifiedElsewhere = apperr.New(apperr.Conflict,
+	"The proof is in place, but this domain is verified by another organization. A domain can belong to one organization only: ask that organization to delete it, or contact support if you believe it is yours.")
+
+// Verify checks a domain now, by the chosen method and the other one, and
+// records what was found. Proof by either method verifies the domain;
+// otherwise a pending (or failed) domain starts a new propagation window
+// of automatic checks.
+func (s *Service) Verify(ctx context.Context, actorID, id int64, method verify.Method) (Domain, Report, error) {
+	if method != verify.DNS && method != verify.HTTPS {
+		return Domain{}, Report{}, apperr.Field("method", "Choose a verification method: DNS record or HTML file.")
+	}
+	var d Domain
+	var actor audit.Actor
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		u, org, err := orgs.Admin(tx, actorID)
+		actor = actorOf(u)
+		if err != nil {
+			return err
+		}
+		d, err = get(tx, org.ID, id)
+		return err
+	})
+	if err != nil {
+		return d, Report{}, err
+	}
+	report := s.check(ctx, d, method) // no transaction is held during network checks
+	d, err = s.record(ctx, d.ID, report, &actor, method)
+	return d, report, err
+}
+
+// propagationDelay spaces the automatic checks of a pending domain: about
+// 1, 5 and 15 minutes after the Verify click, then hourly.
+func propagationDelay(step int) time.Duration {
+	switch step {
+	case 0:
+		return time.Minute
+	case 1:
+		return 5 * time.Minute
+	case 2:
+		return 15 * time.Minute
+	}
+	return time.Hour
+}
+
+// record stores the results of a check and moves the domain to its new
+// state. actor is nil for automatic checks; chosen is the method picked in
+// a manual Verify.
+func (s *Service) record(ctx context.Context, id int64, report Report, actor *audit.Actor, chosen verify.Method) (Domain, error) {
+	var d Domain
+	var conflict error
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := database.ForUpdate(tx).Take(&d, id).Error; err != nil {
+			return apperr.New(apperr.NotFound, "This domain was deleted meanwhile.")
+		}
+		now := s.Now()
+		if err := saveChecks(tx, d.ID, now, report, actor == nil); err != nil {
+			return err
+		}
+		who := audit.System
+		if actor != nil {
+			who = *actor
+			d.Method = chosen
+		}
+		d.LastCheckedAt, d.LeaseUntil = &now, nil
+		var event, details string
+		proof, found := report.Proof()
+		switch {
+		case found && d.Status != Verified && d.Status != Revalidating && verifiedElsewhere(tx, d):
+			// The entry stays pending: should the other organization delete
+			// the domain, the automatic checks verify it here.
+			conflict = ErrVerifiedElsewhere
+			event, details = s.unproven(&d, report, actor != nil, now)
+			if actor != nil {
+				event, details = "domain.verification_refused", "proof found, but the domain is verified by another organization"
+			}
+		case found:
+			event, details = s.proven(&d, proof, now)
+		default:
+			event, details = s.unproven(&d, report, actor != nil, now)
+		}
+		if err := tx.Save(&d).Error; err != nil {
+			if database.IsDuplicate(err) { // another organization verified it a moment ago
+				return ErrVerifiedElsewhere
+			}
+			return fmt.Errorf("domains: unable to update %s: %w", d.Name, err)
+		}
+		if event == "" {
+			return nil
+		}
+		return audit.Record(tx, now, d.OrganizationID, who, event, targetOf(d), details)
+	})
+	if err != nil {
+		return d, err
+	}
+	return d, conflict
+}
+
+// proven applies a found proof.
+func (s *Service) proven(d *Domain, proof verify.Result, now time.Time) (event, details string) {
+	next := now.Add(s.RecheckInterval)
+	d.NextCheckAt = &next
+	if d.Status == Verified {
+		return "", ""
+	}
+	from := d.Status
+	d.Status, d.VerifiedAt, d.VerifiedMethod = Verified, &now, proof.Method
+	d.WindowEndsAt, d.WindowStep = nil, 0
+	return "domain.verified", fmt.Sprintf("%s → Verified by %s: %s", from.Label(), methodLabel(proof.Method), proof.Summary)
+}
+
+func verifiedElsewhere(tx *gorm.DB, d Domain) bool {
+	var n int64
+	tx.Model(&Domain{}).Where("name = ? AND organization_id <> ? AND status IN ?", d.Name, d.OrganizationID, []Status{Verified, Revalidating}).Count(&n)
+	return n > 0
+}
+
+// unproven applies a check that found no proof. A manual check of a
+// pending or failed domain opens a new propagation window; an automatic
+// one moves along it, and fails the domain when it has ended.
+func (s *Service) unproven(d *Domain, report Report, manual bool, now time.Time) (event, details string) {
+	switch d.Status {
+	case Pending, Failed:
+		if manual {
+			from := d.Status
+			end := now.Add(s.PropagationWindow)
+			d.Status, d.WindowEndsAt, d.WindowStep = Pending, &end, 0
+			d.NextCheckAt = earliest(now.Add(propagationDelay(0)), end)
+			if from == Failed {
+				return "domain.verification_restarted", "automatic checks until " + end.Format(time.RFC3339)
+			}
+			return "", ""
+		}
+		if d.WindowEndsAt == nil || !now.Before(*d.WindowEndsAt) {
+			d.Status, d.NextCheckAt, d.WindowEndsAt = Failed, nil, nil
+			return "domain.verification_failed", "no proof within the propagation window: " + report.Results[0].Summary
+		}
+		d.WindowStep++
+		d.NextCheckAt = earliest(now.Add(propagationDelay(d.WindowStep)), *d.WindowEndsAt)
+	default:
+		next := now.Add(s.RecheckInterval)
+		d.NextCheckAt = &next
+	}
+	return "", ""
+}
+
+func earliest(a, b time.Time) *time.Time {
+	if b.Before(a) {
+		return &b
+	}
+	return &a
+}
+
+func saveChecks(tx *gorm.DB, domainID int64, now time.Time, report Report, automatic bool) error {
+	for _, r := range report.Results {
+		diag, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("domains: unable to encode a check report: %w", err)
+		}
+		c := Check{DomainID: domainID, CheckedAt: now, Method: r.Method, Outcome: r.Outcome, Automatic: automatic, Summary: r.Summary, Diagnostics: string(diag)}
+		if err := tx.Create(&c).Error; err != nil {
+			return fmt.Errorf("domains: unable to record a check of %d: %w", domainID, err)
+		}
+	}
+	return nil
+}
+
+func methodLabel(m verify.Method) string {
+	if m == verify.HTTPS {
+		return "HTML file"
+	}
+	return "DNS record"
+}

@@ -1,0 +1,59 @@
+-- +goose Up
+-- A domain entry of one organization. The same name may be pending in
+-- several organizations, but verified (or in re-validation) in one only.
+CREATE TABLE domains (
+    id                BIGSERIAL PRIMARY KEY,
+    organization_id   BIGINT NOT NULL REFERENCES organizations (id),
+    name              TEXT NOT NULL,            -- A-label
+    unicode_name      TEXT NOT NULL,            -- U-label, for display
+    token             TEXT NOT NULL UNIQUE,     -- twilio-domain-verification=<32 hex>
+    file_name         TEXT NOT NULL UNIQUE,     -- the HTML file to serve at https://<name>/<file_name>
+    method            TEXT NOT NULL DEFAULT 'dns' CHECK (method IN ('dns', 'https')),
+    status            TEXT NOT NULL CHECK (status IN ('pending', 'verified', 'revalidating', 'failed')),
+    verified_at       TIMESTAMPTZ,
+    verified_method   TEXT NOT NULL DEFAULT '' CHECK (verified_method IN ('', 'dns', 'https')),
+    last_checked_at   TIMESTAMPTZ,
+    next_check_at     TIMESTAMPTZ,              -- the next automatic check; NULL: none planned
+    window_ends_at    TIMESTAMPTZ,              -- end of the propagation window of a pending domain
+    window_step       INTEGER NOT NULL DEFAULT 0,
+    lease_until       TIMESTAMPTZ,              -- a claimed check runs until then, or is taken over
+    created_by        BIGINT REFERENCES users (id),
+    created_at        TIMESTAMPTZ NOT NULL
+);
+CREATE UNIQUE INDEX domains_organization_name ON domains (organization_id, name);
+CREATE UNIQUE INDEX domains_verified_once ON domains (name) WHERE status IN ('verified', 'revalidating');
+CREATE INDEX domains_due ON domains (next_check_at) WHERE next_check_at IS NOT NULL;
+
+-- Every check of a domain, for its history and diagnostics.
+CREATE TABLE domain_checks (
+    id          BIGSERIAL PRIMARY KEY,
+    domain_id   BIGINT NOT NULL REFERENCES domains (id) ON DELETE CASCADE,
+    checked_at  TIMESTAMPTZ NOT NULL,
+    method      TEXT NOT NULL,
+    outcome     TEXT NOT NULL,
+    automatic   BOOLEAN NOT NULL,
+    summary     TEXT NOT NULL,
+    diagnostics TEXT NOT NULL                  -- the checker's full report, JSON
+);
+CREATE INDEX domain_checks_domain ON domain_checks (domain_id, id);
+
+CREATE TABLE invitations (
+    id              BIGSERIAL PRIMARY KEY,
+    organization_id BIGINT NOT NULL REFERENCES organizations (id),
+    email           TEXT NOT NULL,
+    role            TEXT NOT NULL CHECK (role IN ('admin', 'standard')),
+    token_hash      TEXT NOT NULL UNIQUE,
+    invited_by      BIGINT NOT NULL REFERENCES users (id),
+    created_at      TIMESTAMPTZ NOT NULL,
+    sent_at         TIMESTAMPTZ NOT NULL,
+    expires_at      TIMESTAMPTZ NOT NULL,
+    accepted_at     TIMESTAMPTZ,
+    accepted_by     BIGINT REFERENCES users (id),
+    cancelled_at    TIMESTAMPTZ
+);
+CREATE UNIQUE INDEX invitations_open ON invitations (organization_id, email) WHERE accepted_at IS NULL AND cancelled_at IS NULL;
+
+-- +goose Down
+DROP TABLE invitations;
+DROP TABLE domain_checks;
+DROP TABLE domains;

@@ -1,0 +1,35 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"admincenter/templates"
+)
+
+// deleteDomains needs every acknowledgement box of the dialog ticked.
+const deleteAcknowledgements = 3
+
+func (s *Server) deleteDomain(c echo.Context) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	if len(form["ack"]) < deleteAcknowledgements {
+		return s.renderDomain(c, http.StatusUnprocessableEntity, templates.Form{
+			Message: "Nothing was deleted: tick every box to confirm that you understand what deleting the domain does."})
+	}
+	d, err := s.Domains.Delete(c.Request().Context(), mustUser(c).ID, id)
+	if err != nil {
+		return err
+	}
+	if err := s.flash(c, d.UnicodeName+" was deleted. Managed users at it stay in the organization."); err != nil {
+		return err
+	}
+	return redirect(c, "/admin/domains")
+}

@@ -1,0 +1,210 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"admincenter/internal/domains"
+	"admincenter/internal/verify"
+	"admincenter/templates"
+)
+
+func (s *Server) domain(c echo.Context) error {
+	return s.renderDomain(c, http.StatusOK, templates.Form{})
+}
+
+func (s *Server) renderDomain(c echo.Context, status int, f templates.Form) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	u := mustUser(c)
+	d, err := s.Domains.Get(ctx, u.OrgID(), id)
+	if err != nil {
+		return err
+	}
+	checks, err := s.Domains.Checks(ctx, d.ID, 50)
+	if err != nil {
+		return err
+	}
+	activity, err := s.Audit.ForTarget(ctx, u.OrgID(), "domain", fmt.Sprint(d.ID), 50)
+	if err != nil {
+		return err
+	}
+	sh, err := s.shell(c, d.UnicodeName, "domains")
+	if err != nil {
+		return err
+	}
+	v := s.domainView(d, c.QueryParam("tab"))
+	v.Form, v.Org, v.Activity = f, sh.OrgName, auditRows(activity)
+	v.AddedBy = "—"
+	if len(activity) > 0 {
+		v.AddedBy = activity[len(activity)-1].Actor
+	}
+	for i, ch := range checks {
+		v.History = append(v.History, templates.CheckRow{
+			At: ch.CheckedAt, Method: methodLabel(ch.Method), Outcome: outcomeLabel(ch.Outcome), OutcomeKind: outcomeKind(ch.Outcome),
+			Trigger: map[bool]string{true: "Automatic", false: "Verify Domain"}[ch.Automatic], Summary: ch.Summary,
+		})
+		if ch.CheckedAt.Equal(checks[0].CheckedAt) {
+			v.LastCheck = append(v.LastCheck, diagnosticOf(checks[i], d.Status))
+		}
+	}
+	return render(c, status, templates.DomainPage(sh, v))
+}
+
+func (s *Server) domainView(d domains.Domain, tab string) templates.DomainView {
+	if tab != "dns" && tab != "https" && tab != "unsure" {
+		tab = string(d.Method)
+		if d.VerifiedMethod != "" {
+			tab = string(d.VerifiedMethod)
+		}
+	}
+	fileURL := verify.FileURL(d.Name, d.FileName, s.Config.VerifyHTTPSPort)
+	v := templates.DomainView{
+		ID: d.ID, Unicode: d.UnicodeName, ASCII: asciiIfDifferent(d),
+		Status: d.Status.Label(), StatusKind: statusKinds[d.Status], State: string(d.Status), Tab: tab,
+		Token: d.Token, TXTHost: "_twilio", TXTName: d.TXTName(), FileName: d.FileName, FileURL: fileURL,
+		DigCommand: "dig +short TXT " + d.TXTName(),
+		VerifiedAt: d.VerifiedAt, VerifiedBy: methodLabel(d.VerifiedMethod),
+		LastChecked: d.LastCheckedAt, NextCheck: d.NextCheckAt, AddedAt: d.CreatedAt,
+		Schedule: s.schedule(d),
+	}
+	v.ITEmail = itEmail(d, fileURL)
+	return v
+}
+
+// schedule says in words when the next automatic check runs and why.
+func (s *Server) schedule(d domains.Domain) string {
+	window := humanDuration(s.Config.PropagationWindow)
+	switch {
+	case d.Status == domains.Failed:
+		return "None: no proof was found within " + window + " of the last Verify Domain click. Put the record or file in place, then click Verify Domain to check again and start a new " + window + " window."
+	case d.NextCheckAt == nil && d.Status == domains.Pending:
+		return "None yet: click Verify Domain when the record or file is in place; we then keep checking for " + window + "."
+	case d.NextCheckAt == nil:
+		return "—"
+	case d.Status == domains.Pending && d.WindowEndsAt != nil:
+		return fmt.Sprintf("%s; automatic checks continue until %s (%s after the last Verify Domain click).",
+			dateOrDash(d.NextCheckAt), dateOrDash(d.WindowEndsAt), window)
+	}
+	return fmt.Sprintf("%s (every %s)", dateOrDash(d.NextCheckAt), humanDuration(s.Config.RecheckInterval))
+}
+
+// humanDuration writes 72h as "72 hours" and 90s as "90 seconds".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0:
+		return countOf(int(d/time.Hour), "hour")
+	case d%time.Minute == 0:
+		return countOf(int(d/time.Minute), "minute")
+	}
+	return countOf(int(d.Round(time.Second)/time.Second), "second")
+}
+
+func countOf(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+func outcomeLabel(o verify.Outcome) string {
+	switch o {
+	case verify.Found:
+		return "Found"
+	case verify.Absent:
+		return "Not found"
+	}
+	return "Could not check"
+}
+
+func outcomeKind(o verify.Outcome) string {
+	switch o {
+	case verify.Found:
+		return "ok"
+	case verify.Absent:
+		return "danger"
+	}
+	return "warn"
+}
+
+// diagnosticOf turns a stored check report into what the page shows.
+func diagnosticOf(ch domains.Check, status domains.Status) templates.Diagnostic {
+	var r verify.Result
+	json.Unmarshal([]byte(ch.Diagnostics), &r) // a report that cannot be read still shows its summary
+	d := templates.Diagnostic{
+		Method: methodLabel(ch.Method), Outcome: outcomeLabel(ch.Outcome), OutcomeKind: outcomeKind(ch.Outcome),
+		Summary: ch.Summary, Open: ch.Outcome != verify.Found && status != domains.Verified,
+	}
+	if r.DNS != nil {
+		for _, q := range r.DNS.Queries {
+			answer := q.Rcode
+			if q.Truncated {
+				answer += " (truncated)"
+			}
+			if q.Error != "" {
+				answer = strings.TrimSpace(answer + " " + q.Error)
+			}
+			d.DNSQueries = append(d.DNSQueries, templates.DNSQueryRow{
+				Server: q.Server, Name: q.Name, Type: q.Type, Transport: strings.ToUpper(q.Transport), Answer: answer,
+				Took: q.Duration.Round(time.Millisecond).String(),
+			})
+		}
+		d.CNAMEs, d.Values, d.More = r.DNS.CNAMEs, r.DNS.Values, r.DNS.More
+	}
+	if r.HTTPS != nil {
+		d.URL, d.Error = r.HTTPS.URL, r.HTTPS.Error
+		for _, h := range r.HTTPS.Hops {
+			result := h.Error
+			if h.Status != 0 {
+				result = fmt.Sprintf("%d %s", h.Status, http.StatusText(h.Status))
+			}
+			d.Hops = append(d.Hops, templates.HopRow{URL: h.URL, Address: h.Address, Result: result, Location: h.Location})
+		}
+	}
+	return d
+}
+
+// itEmail is the ready email for the IT team, with both options.
+func itEmail(d domains.Domain, fileURL string) templates.EmailDraft {
+	subject := "Please help us verify " + d.UnicodeName
+	body := fmt.Sprintf(`Hello,
+
+We need to prove that our organization owns %[1]s. Could you set up ONE of these two options, whichever is easier for you?
+
+Option 1: a DNS TXT record
+Add this record in the DNS of %[1]s:
+  Host:  _twilio   (the full name is %[2]s)
+  Type:  TXT
+  Value: %[3]s
+  TTL:   3600
+You can check it with: dig +short TXT %[2]s
+
+Option 2: an HTML file on our website (HTTPS only)
+Publish the attached file, %[4]s, so that it is served at:
+  %[5]s
+The site must answer over HTTPS with a valid certificate.
+
+Please keep the record or the file in place afterwards: it is checked every day, and removing it would make us lose the domain.
+
+Thank you!
+`, d.UnicodeName, d.TXTName(), d.Token, d.FileName, fileURL)
+	return templates.EmailDraft{
+		Subject: subject, Body: body,
+		Mailto: "mailto:?subject=" + mailtoEscape(subject) + "&body=" + mailtoEscape(body),
+	}
+}
+
+// mailtoEscape percent-encodes for a mailto link (RFC 6068): spaces as
+// %20, since mail programs show a + as it is.
+func mailtoEscape(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+}

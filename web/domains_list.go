@@ -1,0 +1,65 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"admincenter/internal/domains"
+	"admincenter/internal/verify"
+	"admincenter/templates"
+)
+
+var statusKinds = map[domains.Status]string{
+	domains.Pending: "info", domains.Verified: "ok", domains.Revalidating: "warn", domains.Failed: "danger",
+}
+
+func methodLabel(m verify.Method) string {
+	switch m {
+	case verify.HTTPS:
+		return "HTML file"
+	case verify.DNS:
+		return "DNS record"
+	}
+	return "—"
+}
+
+// asciiIfDifferent returns the punycode form when it differs from the shown one.
+func asciiIfDifferent(d domains.Domain) string {
+	if d.Name == d.UnicodeName {
+		return ""
+	}
+	return d.Name
+}
+
+func dateOrDash(t *time.Time) string {
+	if t == nil {
+		return "—"
+	}
+	return t.UTC().Format("2 Jan 2006 15:04 UTC")
+}
+
+func (s *Server) domains(c echo.Context) error {
+	list, err := s.Domains.List(c.Request().Context(), mustUser(c).OrgID())
+	if err != nil {
+		return err
+	}
+	sh, err := s.shell(c, "Domains", "domains")
+	if err != nil {
+		return err
+	}
+	v := templates.DomainsView{Count: len(list), Limit: domains.Limit}
+	for _, d := range list {
+		method := d.Method
+		if d.VerifiedMethod != "" {
+			method = d.VerifiedMethod
+		}
+		v.Rows = append(v.Rows, templates.DomainRow{
+			ID: d.ID, Unicode: d.UnicodeName, ASCII: asciiIfDifferent(d),
+			Status: d.Status.Label(), StatusKind: statusKinds[d.Status], Method: methodLabel(method),
+			VerifiedAt: dateOrDash(d.VerifiedAt), LastChecked: dateOrDash(d.LastCheckedAt), NextCheck: dateOrDash(d.NextCheckAt),
+		})
+	}
+	return render(c, http.StatusOK, templates.DomainsPage(sh, v))
+}

@@ -1,0 +1,9 @@
+package web
+
+import "github.com/labstack/echo/v4"
+
+func (s *Server) transferOwnership(c echo.Context) error {
+	return s.memberChange(c, func(actorID, targetID int64) error {
+		return s.Orgs.TransferOwnership(c.Request().Context(), actorID, targetID)
+	}, "Ownership transferred. You are now an Administrator.", "/admin/users")
+}

@@ -1,0 +1,9 @@
+package web
+
+import "github.com/labstack/echo/v4"
+
+func (s *Server) removeMember(c echo.Context) error {
+	return s.memberChange(c, func(actorID, targetID int64) error {
+		return s.Orgs.Remove(c.Request().Context(), actorID, targetID)
+	}, "The user was removed from the organization. Their login still works as an unmanaged user.", "/admin/users")
+}

@@ -1,0 +1,16 @@
+package web
+
+import (
+	"fmt"
+
+	"github.com/labstack/echo/v4"
+
+	"admincenter/internal/users"
+)
+
+func (s *Server) changeRole(c echo.Context) error {
+	role := users.Role(c.FormValue("role"))
+	return s.memberChange(c, func(actorID, targetID int64) error {
+		return s.Orgs.ChangeRole(c.Request().Context(), actorID, targetID, role)
+	}, "Role changed to "+role.Label()+".", fmt.Sprintf("/admin/users/%s", c.Param("id")))
+}

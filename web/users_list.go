@@ -1,0 +1,45 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"admincenter/internal/orgs"
+	"admincenter/templates"
+)
+
+func memberRow(m orgs.Member) templates.MemberRow {
+	return templates.MemberRow{
+		ID: m.ID, Name: m.Name, Email: m.Email, Role: m.Role.Label(), Status: m.Status(),
+		Joined: m.JoinedAt, Accounts: m.Accounts,
+	}
+}
+
+func (s *Server) members(c echo.Context) error {
+	u := mustUser(c)
+	search := c.QueryParam("q")
+	p, err := s.Orgs.Members(c.Request().Context(), u.OrgID(), search, pageParam(c))
+	if err != nil {
+		return err
+	}
+	invitations, err := s.invitationRows(c, u.OrgID())
+	if err != nil {
+		return err
+	}
+	sh, err := s.shell(c, "Users", "users")
+	if err != nil {
+		return err
+	}
+	v := templates.UsersView{Search: search, Invitations: invitations, Pager: templates.Pager{
+		Number: p.Number, Pages: p.Pages(), Total: p.Total, Noun: "user", Path: "/admin/users",
+	}}
+	if search != "" {
+		v.Pager.Query = url.Values{"q": {search}}
+	}
+	for _, m := range p.Items {
+		v.Members = append(v.Members, memberRow(m))
+	}
+	return render(c, http.StatusOK, templates.UsersPage(sh, v))
+}
