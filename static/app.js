@@ -61,6 +61,23 @@
     var form = event.target.closest("form[data-acknowledge]");
     if (form) syncAcknowledgements(form);
   });
+  // A form marked data-busy shows that it is working: a check can take
+  // several seconds.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-busy")) return;
+    if (form.dataset.submitted) {
+      event.preventDefault(); // one check at a time
+      return;
+    }
+    form.dataset.submitted = "true";
+    form.querySelectorAll("button[type=submit]").forEach(function (b) {
+      b.textContent = form.getAttribute("data-busy");
+      b.setAttribute("aria-disabled", "true");
+      b.classList.add("busy");
+    });
+  });
+
   function init(root) {
     root.querySelectorAll("form[data-acknowledge]").forEach(syncAcknowledgements);
   }

@@ -37,8 +37,14 @@ type Shell struct {
 	OrgName   string
 	CanAdmin  bool   // shows the Admin Center
 	Nav       string // the current section: domains, users, audit, accounts
-	Flashes   []string
+	Flashes   []Flash
 	Banners   []Banner
+}
+
+// Flash is a one-time message about what just happened.
+type Flash struct {
+	Kind string // ok, warn
+	Text string
 }
 
 // Banner is a warning shown at the top of every Admin Center page.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
 
@@ -225,4 +226,48 @@ func chromedpClickLink(text string) chromedp.Action[chromedp.Void] {
 
 func chromedpClickPartialLink(href string) chromedp.Action[chromedp.Void] {
 	return chromedp.Click(chromedp.Search(fmt.Sprintf(`//a[contains(@href, %q)]`, href)), chromedp.NodeVisible)
+}
+
+// value returns the value of the field with this id.
+func (b *tab) value(id string) string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.ID(id)))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return v
+}
+
+// download clicks a download link and returns the saved file's name and
+// content.
+func (b *tab) download(label string) (string, []byte) {
+	b.t.Helper()
+	dir := b.t.TempDir()
+	err := chromedp.Do(b.ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.CallBrowser(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+			Behavior:         cdpbrowser.SetDownloadBehaviorBehaviorAllow,
+			BrowserContextID: chromedp.FromContext(ctx).BrowserContextID,
+			DownloadPath:     dir,
+		})
+		return err
+	}))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.press(label)
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if !strings.HasSuffix(e.Name(), ".crdownload") {
+				data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+				if err == nil && len(data) > 0 {
+					return e.Name(), data
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.t.Fatalf("%s downloaded nothing", label)
+	return "", nil
 }

@@ -48,14 +48,18 @@ func (s *Server) renderDomain(c echo.Context, status int, f templates.Form) erro
 	if len(activity) > 0 {
 		v.AddedBy = activity[len(activity)-1].Actor
 	}
-	for i, ch := range checks {
+	for _, ch := range checks {
 		v.History = append(v.History, templates.CheckRow{
 			At: ch.CheckedAt, Method: methodLabel(ch.Method), Outcome: outcomeLabel(ch.Outcome), OutcomeKind: outcomeKind(ch.Outcome),
 			Trigger: map[bool]string{true: "Automatic", false: "Verify Domain"}[ch.Automatic], Summary: ch.Summary,
 		})
 		if ch.CheckedAt.Equal(checks[0].CheckedAt) {
-			v.LastCheck = append(v.LastCheck, diagnosticOf(checks[i], d.Status))
+			// Newest first means the method tried first comes last: put it first.
+			v.LastCheck = append([]templates.Diagnostic{diagnosticOf(ch, d.Status)}, v.LastCheck...)
 		}
+	}
+	for i := range v.LastCheck {
+		v.LastCheck[i].Open = i == 0 && v.LastCheck[i].Open
 	}
 	return render(c, status, templates.DomainPage(sh, v))
 }

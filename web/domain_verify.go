@@ -33,7 +33,7 @@ func (s *Server) verifyDomain(c echo.Context) error {
 		}
 		return redirect(c, fmt.Sprintf("/admin/domains/%d", id))
 	}
-	if err := s.flash(c, "Not verified yet. See what we found below."); err != nil {
+	if err := s.warn(c, "Not verified yet. See below what we looked for and what we found."); err != nil {
 		return err
 	}
 	return redirect(c, page+"#last-check")

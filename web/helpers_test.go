@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -33,3 +34,5 @@ func mailLink(t *testing.T, c *client, addr, subject string) string {
 	t.Fatalf("no %q to %s in the mailbox:\n%s", subject, addr, box.body)
 	return ""
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -131,7 +132,11 @@ func (s *Server) shell(c echo.Context, title, nav string) (templates.Shell, erro
 	if fl := sess.Flashes(); len(fl) > 0 {
 		for _, f := range fl {
 			if msg, ok := f.(string); ok {
-				sh.Flashes = append(sh.Flashes, msg)
+				kind, text, found := strings.Cut(msg, flashKindSep)
+				if !found {
+					kind, text = "ok", msg
+				}
+				sh.Flashes = append(sh.Flashes, templates.Flash{Kind: kind, Text: text})
 			}
 		}
 		if err := s.saveSession(c, sess); err != nil {

@@ -200,6 +200,13 @@ func (s *Server) flash(c echo.Context, msg string) error {
 	return s.saveSession(c, sess)
 }
 
+const flashKindSep = "\x00"
+
+// warn keeps a warning for the next page the person sees.
+func (s *Server) warn(c echo.Context, msg string) error {
+	return s.flash(c, "warn"+flashKindSep+msg)
+}
+
 // localPath keeps a redirect target on this site: a path with no scheme,
 // no host, and none of the characters browsers drop or turn into slashes
 // (controls, spaces, backslashes), which could make "/\t/evil" go to

@@ -43,7 +43,9 @@ func parseBlocklist(r io.Reader) (*Blocklist, error) {
 		if d == "" || strings.HasPrefix(d, "#") {
 			continue
 		}
-		if strings.ContainsAny(d, " \t/@") || !strings.Contains(d, ".") {
+		// The dot test applies to the name without its final dot: "com."
+		// would otherwise block every .com domain.
+		if name := strings.TrimSuffix(d, "."); strings.ContainsAny(d, " \t/@") || !strings.Contains(name, ".") {
 			return nil, fmt.Errorf("domains: line %d of the email provider list: %q is not a domain name", line, d)
 		}
 		b.domains[strings.TrimSuffix(d, ".")] = true

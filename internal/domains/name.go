@@ -64,11 +64,11 @@ var profile = idna.New(
 // names starting with www.
 func Normalize(input string, providers *Blocklist) (Name, error) {
 	s := strings.TrimSpace(input)
-	if s == "" {
+	if s == "" || s == "." {
 		return refuse(ErrEmpty, "Enter a domain name, like example.com.")
 	}
 	if strings.Contains(s, "://") || strings.ContainsAny(s, "/@?#:") && !isIPv6(s) {
-		return refuse(ErrNotAName, "Enter only the domain name, like example.com, without https://, a path, a port or an email address.")
+		return refuse(ErrNotAName, "%q is not a bare domain name. Enter only the domain name, like example.com, without https://, a path, a port or an email address.", s)
 	}
 	s = strings.TrimSuffix(s, ".")
 	if isIP(s) {
@@ -83,10 +83,17 @@ func Normalize(input string, providers *Blocklist) (Name, error) {
 	}
 	ascii, err := profile.ToASCII(s)
 	if err != nil {
+		// IDNA also refuses ASCII names that break an LDH rule, such as a
+		// leading hyphen: say which rule, as for any other ASCII name.
+		if isASCII(s) {
+			if err := checkLabels(strings.ToLower(s)); err != nil {
+				return Name{}, err
+			}
+		}
 		return refuse(ErrBadCharacter, "%q contains characters that are not allowed in a domain name. Use letters, digits, hyphens and dots.", s)
 	}
 	ascii = strings.ToLower(ascii)
-	if err := checkLabels(ascii); err != nil {
+	if err := checkLabels(ascii); err != nil && !isTLD(ascii) {
 		return Name{}, err
 	}
 	unicode, err := profile.ToUnicode(ascii)
@@ -141,6 +148,23 @@ func checkLabels(name string) error {
 		return err
 	}
 	return nil
+}
+
+// isTLD reports whether name is a top-level domain like com or uk: it is
+// refused below as the public suffix it is, not as a single label, whose
+// hint would suggest com.com.
+func isTLD(name string) bool {
+	_, icann := publicsuffix.PublicSuffix(name)
+	return icann && !strings.Contains(name, ".")
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func isIP(s string) bool {
