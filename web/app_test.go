@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 // server and an HTTPS site that stand for the public Internet, all set up
 // through the documented environment variables only.
 type app struct {
-	t    *testing.T
+	t    testing.TB
 	db   *gorm.DB
 	srv  *httptest.Server
 	url  string
@@ -53,7 +53,7 @@ type app struct {
 // siteNames are the test domains whose websites the HTTPS site serves.
 var siteNames = []string{"acme.test", "www.acme.test", "initech.test", "xn--bcher-kva.test", "example.test"}
 
-func newApp(t *testing.T, db *gorm.DB, env ...string) *app {
+func newApp(t testing.TB, db *gorm.DB, env ...string) *app {
 	t.Helper()
 	a := &app{t: t, db: db, files: map[string]string{}}
 	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.web.ServeHTTP(w, r) }))
@@ -130,7 +130,7 @@ func (a *app) user(email string) users.User {
 // client is one browser-like visitor: it keeps cookies and does not follow
 // redirects, so tests see them.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	app  *app
 	http *http.Client
 	csrf string

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -13,6 +14,11 @@ import (
 // without sideways scrolling (tables scroll inside their own frame).
 func TestBrowserTour(t *testing.T) {
 	a := newApp(t, testdb.SQLite(t))
+	c := a.client()
+	c.login("owner@acme.test")
+	verifyDomain(t, a, c, "acme.test")
+	pending := addDomain(t, c, "bücher.test")
+	c.post(fmt.Sprintf("/admin/domains/%d/verify", pending), url.Values{"method": {"dns"}})
 	pages := []struct {
 		name, path, want string
 		signedIn         bool
@@ -23,7 +29,12 @@ func TestBrowserTour(t *testing.T) {
 		{"reset-invalid", "/password/reset?token=nope", "This password reset link is not valid", false},
 		{"verify-invalid", "/verify-email?token=nope", "This verification link is not valid", false},
 		{"accounts", "/accounts", "Acme Production", true},
-		{"domains", "/admin/domains", "No domains yet", true},
+		{"domains", "/admin/domains", "2 of 100 domains", true},
+		{"domain-add", "/admin/domains/new", "Save & continue", true},
+		{"domain-pending-dns", fmt.Sprintf("/admin/domains/%d", pending), "NXDOMAIN", true},
+		{"domain-pending-https", fmt.Sprintf("/admin/domains/%d?tab=https", pending), "Download HTML File", true},
+		{"domain-pending-unsure", fmt.Sprintf("/admin/domains/%d?tab=unsure", pending), "Open in your email app", true},
+		{"invite", "/admin/users/invite", "You can invite people at your verified domain: acme.test.", true},
 		{"users", "/admin/users", "Sam Standard", true},
 		{"user", fmt.Sprintf("/admin/users/%d", a.userID("sam@acme.test")), "Transfer ownership", true},
 		{"audit", "/admin/audit", "organization.created", true},

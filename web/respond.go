@@ -120,14 +120,8 @@ func renderForm(c echo.Context, err error, values map[string]string, page func(t
 // takes the flash messages waiting in the session.
 func (s *Server) shell(c echo.Context, title, nav string) (templates.Shell, error) {
 	u := mustUser(c)
-	sh := templates.Shell{Title: title, Nav: nav, UserName: u.Name, UserEmail: u.Email, CanAdmin: u.CanAdminister()}
-	if u.Managed() {
-		org, err := s.Orgs.ByID(c.Request().Context(), u.OrgID())
-		if err != nil {
-			return sh, err
-		}
-		sh.OrgName = org.Name
-	}
+	orgName, _ := c.Get(keyOrgName).(string)
+	sh := templates.Shell{Title: title, Nav: nav, UserName: u.Name, UserEmail: u.Email, CanAdmin: u.CanAdminister(), OrgName: orgName}
 	sess := session(c)
 	if fl := sess.Flashes(); len(fl) > 0 {
 		for _, f := range fl {

@@ -43,6 +43,7 @@ type Deps struct {
 type Server struct {
 	Deps
 	echo     *echo.Echo
+	baseline *echo.Echo // benchmarks only; see EnableBaseline
 	sessions *gormstore.Store
 	metrics  *metrics
 }
@@ -100,7 +101,12 @@ func hstsMaxAge(c *config.Config) int {
 func (s *Server) PurgeSessions() { s.sessions.Cleanup() }
 
 // ServeHTTP makes the server an http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serveBaseline(w, r) {
+		return
+	}
+	s.echo.ServeHTTP(w, r)
+}
 
 // Run listens on the configured address until ctx ends, then finishes the
 // requests in flight.

@@ -25,6 +25,7 @@ const (
 
 	keySession = "session"
 	keyUser    = "user"
+	keyOrgName = "org_name"
 )
 
 // newSessionStore keeps sessions in the database, so every instance sees
@@ -54,13 +55,14 @@ func (s *Server) withSession(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(keySession, sess)
 		if id, ok := sess.Values["uid"].(int64); ok {
 			authAt, _ := sess.Values["auth_at"].(int64)
-			u, err := s.Users.ByID(c.Request().Context(), id)
+			u, orgName, err := s.Users.WithOrganization(c.Request().Context(), id)
 			switch {
 			case apperr.CodeOf(err) == apperr.NotFound:
 			case err != nil:
 				return err
 			case u.Active() && !time.Unix(0, authAt).Before(u.SessionsValidAfter):
 				c.Set(keyUser, u)
+				c.Set(keyOrgName, orgName)
 			}
 		}
 		return next(c)

@@ -117,6 +117,7 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	withDemo := fs.Bool("demo", false, "add the demo data and turn on the development mailbox")
+	baseline := fs.Bool("bench-baseline", false, "benchmarks only: serve a bare handler at /bench/baseline/domains?org=ID")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
@@ -148,6 +149,10 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 		return usageError{err}
 	}
 	srv := web.New(svc.Deps(secret))
+	if *baseline {
+		slog.Warn("web: --bench-baseline serves /bench/baseline/ without authentication; use it only to benchmark")
+		srv.EnableBaseline()
+	}
 
 	var wg sync.WaitGroup
 	wg.Go(func() {

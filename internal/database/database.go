@@ -60,9 +60,14 @@ func Open(rawURL string) (*gorm.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database: unable to open: %w", err)
 	}
+	sqlDB, _ := db.DB()
 	if IsSQLite(db) {
-		sqlDB, _ := db.DB()
 		sqlDB.SetMaxOpenConns(4)
+	} else {
+		// Keep connections open: setting one up costs far more than a query.
+		sqlDB.SetMaxOpenConns(32)
+		sqlDB.SetMaxIdleConns(32)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	return db, nil
 }

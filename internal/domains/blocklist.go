@@ -45,10 +45,11 @@ func parseBlocklist(r io.Reader) (*Blocklist, error) {
 		}
 		// The dot test applies to the name without its final dot: "com."
 		// would otherwise block every .com domain.
-		if name := strings.TrimSuffix(d, "."); strings.ContainsAny(d, " \t/@") || !strings.Contains(name, ".") {
+		name := strings.TrimSuffix(d, ".")
+		if strings.ContainsAny(d, " \t/@") || !strings.Contains(name, ".") {
 			return nil, fmt.Errorf("domains: line %d of the email provider list: %q is not a domain name", line, d)
 		}
-		b.domains[strings.TrimSuffix(d, ".")] = true
+		b.domains[name] = true
 	}
 	return b, sc.Err()
 }

@@ -3,6 +3,7 @@ package domains
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -18,11 +19,15 @@ func AllowsEmail(db *gorm.DB, providers *Blocklist, orgID int64, email string) e
 	if provider := providers.MatchEmail(email); provider != "" {
 		return apperr.Field("email", provider+" is a common email provider. Add people by their address at one of your organization's verified domains.")
 	}
-	name := users.DomainOf(email)
+	typed := users.DomainOf(email)
+	name := typed // domains are stored as A-labels; an address may use U-labels
+	if ascii, err := profile.ToASCII(typed); err == nil {
+		name = strings.ToLower(ascii)
+	}
 	var d Domain
 	err := db.Where("organization_id = ? AND name = ?", orgID, name).Take(&d).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return apperr.Field("email", fmt.Sprintf("%s is not one of your organization's domains. Add and verify it in Domains before adding people with %s addresses.", name, name))
+		return apperr.Field("email", fmt.Sprintf("%s is not one of your organization's domains. Add and verify it in Domains before adding people with %s addresses.", typed, typed))
 	}
 	if err != nil {
 		return fmt.Errorf("domains: unable to read %s: %w", name, err)

@@ -82,18 +82,23 @@ func Normalize(input string, providers *Blocklist) (Name, error) {
 		return refuse(ErrBadCharacter, "%q contains %q, which is not allowed in a domain name. Use letters, digits, hyphens and dots.", s, r)
 	}
 	ascii, err := profile.ToASCII(s)
-	if err != nil {
+	if err != nil || !utf8.ValidString(s) { // IDNA would encode a bad byte as U+FFFD
 		// IDNA also refuses ASCII names that break an LDH rule, such as a
 		// leading hyphen: say which rule, as for any other ASCII name.
 		if isASCII(s) {
 			if err := checkLabels(strings.ToLower(s)); err != nil {
 				return Name{}, err
 			}
+			for _, l := range strings.Split(strings.ToLower(s), ".") {
+				if len(l) >= 4 && l[2:4] == "--" && !strings.HasPrefix(l, "xn--") {
+					return refuse(ErrBadCharacter, "%q has hyphens in its third and fourth places, which are kept for internationalised names (xn--).", l)
+				}
+			}
 		}
 		return refuse(ErrBadCharacter, "%q contains characters that are not allowed in a domain name. Use letters, digits, hyphens and dots.", s)
 	}
 	ascii = strings.ToLower(ascii)
-	if err := checkLabels(ascii); err != nil && !isTLD(ascii) {
+	if err := checkLabels(ascii); err != nil && !(errors.Is(err, ErrSingleLabel) && isTLD(ascii)) {
 		return Name{}, err
 	}
 	unicode, err := profile.ToUnicode(ascii)
@@ -107,8 +112,11 @@ func Normalize(input string, providers *Blocklist) (Name, error) {
 		return refuse(ErrEmailProvider, "%s is a common email provider, shared by many people. Only domains your organization owns can be verified.", provider)
 	}
 	if bare, ok := strings.CutPrefix(ascii, "www."); ok {
-		bareName, _ := profile.ToUnicode(bare)
-		return refuse(ErrWWW, "Enter the bare domain without www: %s.", bareName)
+		// Hint only at a bare name that could itself be verified.
+		if name, err := Normalize(bare, providers); err == nil {
+			return refuse(ErrWWW, "Enter the bare domain without www: %s.", name.Unicode)
+		}
+		return refuse(ErrPublicSuffix, "%s is a public suffix shared by many owners. Enter your own domain, like yourcompany.com.", unicode)
 	}
 	return Name{ASCII: ascii, Unicode: unicode}, nil
 }

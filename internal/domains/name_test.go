@@ -48,6 +48,7 @@ var refusals = []struct {
 	{"*.acme.com", domains.ErrBadCharacter, `"*.acme.com" contains '*'`},
 	{"acme!.com", domains.ErrBadCharacter, `"acme!.com" contains '!'`},
 	{"👩\u200d💻.com", domains.ErrBadCharacter, `"👩\u200d💻.com" contains characters that are not allowed`},
+	{"\xff.com", domains.ErrBadCharacter, `"\xff.com" contains characters that are not allowed`},
 	{"xn--zz.com", domains.ErrBadCharacter, `"xn--zz.com" contains characters that are not allowed`},
 	{"-acme.com", domains.ErrBadCharacter, `"-acme" starts or ends with a hyphen`},
 	{"acme-.com", domains.ErrBadCharacter, `"acme-" starts or ends with a hyphen`},
@@ -255,5 +256,22 @@ func TestLoadBlocklist(t *testing.T) {
 	_, err := domains.LoadBlocklist(filepath.Join(t.TempDir(), "missing.txt"))
 	if err == nil || !strings.Contains(err.Error(), "unable to read the email provider list") || !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("missing file: %v", err)
+	}
+}
+
+func TestNormalizeEdgeMessages(t *testing.T) {
+	for _, tc := range []struct {
+		input string
+		rule  error
+		want  string
+	}{
+		{"www.co.uk", domains.ErrPublicSuffix, "public suffix"},
+		{"www.com", domains.ErrPublicSuffix, "public suffix"},
+		{"ab--cd.com", domains.ErrBadCharacter, "third and fourth places"},
+	} {
+		_, err := domains.Normalize(tc.input, domains.DefaultBlocklist())
+		if !errors.Is(err, tc.rule) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %v containing %q", tc.input, err, tc.rule, tc.want)
+		}
 	}
 }

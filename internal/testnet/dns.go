@@ -25,7 +25,7 @@ type DNS struct {
 }
 
 // StartDNS serves the zone given in presentation format, one record a line.
-func StartDNS(t *testing.T, zone ...string) *DNS {
+func StartDNS(t testing.TB, zone ...string) *DNS {
 	t.Helper()
 	s := &DNS{}
 	for _, line := range zone {
@@ -47,7 +47,7 @@ func StartDNS(t *testing.T, zone ...string) *DNS {
 	return s
 }
 
-func listenUDPAndTCP(t *testing.T) (net.PacketConn, net.Listener) {
+func listenUDPAndTCP(t testing.TB) (net.PacketConn, net.Listener) {
 	t.Helper()
 	for range 20 {
 		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -65,7 +65,7 @@ func listenUDPAndTCP(t *testing.T) (net.PacketConn, net.Listener) {
 }
 
 // SilentDNS is a server that reads nothing and never answers.
-func SilentDNS(t *testing.T) string {
+func SilentDNS(t testing.TB) string {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -159,7 +159,7 @@ func (s *DNS) find(name string, qtype uint16) []dns.RR {
 }
 
 // Add puts records, in presentation format, into the zone.
-func (s *DNS) Add(t *testing.T, zone ...string) {
+func (s *DNS) Add(t testing.TB, zone ...string) {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -30,7 +30,7 @@ type CA struct {
 	key  *ecdsa.PrivateKey
 }
 
-func NewCA(t *testing.T, name string) *CA {
+func NewCA(t testing.TB, name string) *CA {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -59,7 +59,7 @@ func NewCA(t *testing.T, name string) *CA {
 }
 
 // Issue returns a server certificate for the given names.
-func (ca *CA) Issue(t *testing.T, names ...string) tls.Certificate {
+func (ca *CA) Issue(t testing.TB, names ...string) tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -90,7 +90,7 @@ type Site struct {
 	requests []*http.Request
 }
 
-func StartSite(t *testing.T, cert tls.Certificate, handler http.HandlerFunc) *Site {
+func StartSite(t testing.TB, cert tls.Certificate, handler http.HandlerFunc) *Site {
 	t.Helper()
 	site := &Site{}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -124,7 +124,7 @@ func (s *Site) PortString() string { return strconv.Itoa(s.Port) }
 
 // WriteFile writes the CA's certificate as PEM into the test's temporary
 // folder and returns the path, for SSL_CERT_FILE.
-func (ca *CA) WriteFile(t *testing.T) string {
+func (ca *CA) WriteFile(t testing.TB) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "test-ca.pem")
 	data := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw})

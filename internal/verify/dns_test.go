@@ -219,6 +219,7 @@ func TestCheckDNSServers(t *testing.T) {
 		pc.Close()
 		return pc.LocalAddr().String()
 	}
+	silent := func(t *testing.T) string { return testnet.SilentDNS(t) }
 	tests := []struct {
 		name    string
 		servers []func(t *testing.T) string
@@ -227,15 +228,15 @@ func TestCheckDNSServers(t *testing.T) {
 		rcodes  []string // of the queries, in order
 		errs    []string
 	}{
-		{name: "timeout", servers: []func(*testing.T) string{testnet.SilentDNS}, want: Inconclusive,
+		{name: "timeout", servers: []func(*testing.T) string{silent}, want: Inconclusive,
 			summary: "~failed: timeout after 200ms.", rcodes: []string{""}, errs: []string{"timeout after 200ms"}},
 		{name: "SERVFAIL then an answer", servers: []func(*testing.T) string{failing(dns.RcodeServerFailure), good}, want: Found,
 			rcodes: []string{"SERVFAIL", "NOERROR"}, errs: []string{"", ""}},
-		{name: "timeout then an answer", servers: []func(*testing.T) string{testnet.SilentDNS, good}, want: Found,
+		{name: "timeout then an answer", servers: []func(*testing.T) string{silent, good}, want: Found,
 			rcodes: []string{"", "NOERROR"}, errs: []string{"timeout after 200ms", ""}},
 		{name: "NXDOMAIN is final", servers: []func(*testing.T) string{absent, good}, want: Absent,
 			rcodes: []string{"NXDOMAIN"}, errs: []string{""}},
-		{name: "every server inconclusive", servers: []func(*testing.T) string{failing(dns.RcodeRefused), testnet.SilentDNS}, want: Inconclusive,
+		{name: "every server inconclusive", servers: []func(*testing.T) string{failing(dns.RcodeRefused), silent}, want: Inconclusive,
 			summary: "~answered REFUSED; ", rcodes: []string{"REFUSED", ""}, errs: []string{"", "timeout after 200ms"}},
 		{name: "network error", servers: []func(*testing.T) string{closed}, want: Inconclusive, rcodes: []string{""}},
 	}

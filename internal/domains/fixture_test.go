@@ -1,0 +1,248 @@
+package domains_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"admincenter/internal/apperr"
+	"admincenter/internal/audit"
+	"admincenter/internal/clock"
+	"admincenter/internal/domains"
+	"admincenter/internal/orgs"
+	"admincenter/internal/testdb"
+	"admincenter/internal/testnet"
+	"admincenter/internal/users"
+	"admincenter/internal/verify"
+)
+
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+
+const (
+	recheck = 24 * time.Hour
+	window  = 72 * time.Hour
+)
+
+// siteNames resolve to the test website, which has a certificate for
+// each; other names do not exist.
+var siteNames = []string{"acme.test", "eu.acme.test", "globex.test", "initech.test", "shared.test"}
+
+// fixture is a database, a fake clock, and the Internet of a test: a DNS
+// server and a website on loopback, both checked by the real checker.
+type fixture struct {
+	db   *gorm.DB
+	clk  *clock.Fake
+	dns  *testnet.DNS
+	site *testnet.Site
+	orgs *orgs.Service
+	svc  *domains.Service
+	ctx  context.Context
+
+	mu    sync.Mutex
+	files map[string][]byte // "host/path" → body the website serves
+}
+
+func newFixture(t *testing.T, db *gorm.DB) *fixture {
+	t.Helper()
+	f := &fixture{
+		db:    db,
+		clk:   clock.NewFake(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)),
+		files: map[string][]byte{},
+		ctx:   context.Background(),
+	}
+	var zone []string
+	for _, name := range siteNames {
+		zone = append(zone, name+". 300 IN A 127.0.0.1")
+	}
+	f.dns = testnet.StartDNS(t, zone...)
+	ca := testnet.NewCA(t, "Test CA")
+	f.site = testnet.StartSite(t, ca.Issue(t, siteNames...), f.serve)
+	checker, err := verify.New(verify.Config{
+		DNSServers: []string{f.dns.Addr}, HTTPSPort: f.site.Port, AllowPrivate: true, RootCAs: ca.Pool,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.orgs = &orgs.Service{DB: db, Now: f.clk.Now}
+	f.svc = &domains.Service{
+		DB: db, Now: f.clk.Now, Checker: checker, Providers: domains.DefaultBlocklist(),
+		RecheckInterval: recheck, PropagationWindow: window,
+	}
+	return f
+}
+
+func (f *fixture) serve(w http.ResponseWriter, r *http.Request) {
+	host, _, _ := net.SplitHostPort(r.Host)
+	f.mu.Lock()
+	body, ok := f.files[host+r.URL.Path]
+	f.mu.Unlock()
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Write(body)
+}
+
+// publishFile puts the domain's verification file on the website.
+func (f *fixture) publishFile(d domains.Domain) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.files[d.Name+"/"+d.FileName] = d.FileContent()
+}
+
+// publishTXT adds the domain's TXT record to the DNS.
+func (f *fixture) publishTXT(t *testing.T, d domains.Domain) {
+	t.Helper()
+	f.dns.Add(t, fmt.Sprintf("%s. 300 IN TXT %q", d.TXTName(), d.Token))
+}
+
+// person inserts a user with a verified email address.
+func (f *fixture) person(t *testing.T, email string) users.User {
+	t.Helper()
+	now := f.clk.Now()
+	u := users.User{Email: email, Name: strings.Split(email, "@")[0], PasswordHash: "x", SessionsValidAfter: now, CreatedAt: now, EmailVerifiedAt: &now}
+	if err := f.db.Create(&u).Error; err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// newOrg creates an organization whose Owner has the given email.
+func (f *fixture) newOrg(t *testing.T, name, ownerEmail string) (orgs.Organization, users.User) {
+	t.Helper()
+	owner := f.person(t, ownerEmail)
+	org, err := f.orgs.Create(f.ctx, owner.ID, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return org, f.reloadUser(t, owner)
+}
+
+// member inserts a user managed by the organization with the role.
+func (f *fixture) member(t *testing.T, email string, orgID int64, role users.Role) users.User {
+	t.Helper()
+	u := f.person(t, email)
+	if err := f.db.Model(&u).Updates(map[string]any{"organization_id": orgID, "role": role, "joined_at": f.clk.Now()}).Error; err != nil {
+		t.Fatal(err)
+	}
+	return f.reloadUser(t, u)
+}
+
+func (f *fixture) reloadUser(t *testing.T, u users.User) users.User {
+	t.Helper()
+	var got users.User
+	if err := f.db.Take(&got, u.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func (f *fixture) add(t *testing.T, actor users.User, name string) domains.Domain {
+	t.Helper()
+	d, err := f.svc.Add(f.ctx, actor.ID, name)
+	if err != nil {
+		t.Fatalf("Add(%q): %v", name, err)
+	}
+	return d
+}
+
+// verified adds a domain and proves it by DNS.
+func (f *fixture) verified(t *testing.T, actor users.User, name string) domains.Domain {
+	t.Helper()
+	d := f.add(t, actor, name)
+	f.publishTXT(t, d)
+	d, _, err := f.svc.Verify(f.ctx, actor.ID, d.ID, verify.DNS)
+	if err != nil || d.Status != domains.Verified {
+		t.Fatalf("Verify(%s) = %s, %v", name, d.Status, err)
+	}
+	return d
+}
+
+func (f *fixture) reload(t *testing.T, id int64) domains.Domain {
+	t.Helper()
+	var d domains.Domain
+	if err := f.db.Take(&d, id).Error; err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func (f *fixture) setStatus(t *testing.T, id int64, status domains.Status) {
+	t.Helper()
+	if err := f.db.Model(&domains.Domain{}).Where("id = ?", id).Update("status", status).Error; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checks returns the checks of a domain, oldest first.
+func (f *fixture) checks(t *testing.T, id int64) []domains.Check {
+	t.Helper()
+	var out []domains.Check
+	if err := f.db.Where("domain_id = ?", id).Order("id").Find(&out).Error; err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// history returns the audit entries about a domain, oldest first.
+func (f *fixture) history(t *testing.T, orgID, domainID int64) []audit.Entry {
+	t.Helper()
+	entries, err := (&audit.Log{DB: f.db}).ForTarget(f.ctx, orgID, "domain", fmt.Sprint(domainID), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, j := 0, len(entries)-1; i < j; i, j = i+1, j-1 {
+		entries[i], entries[j] = entries[j], entries[i]
+	}
+	return entries
+}
+
+func (f *fixture) count(t *testing.T, model any, where string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	if err := f.db.Model(model).Where(where, args...).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func actions(entries []audit.Entry) []string {
+	out := make([]string, len(entries))
+	for i, e := range entries {
+		out[i] = e.Action
+	}
+	return out
+}
+
+func wantCode(t *testing.T, err error, code apperr.Code, fragment string) {
+	t.Helper()
+	if apperr.CodeOf(err) != code || !strings.Contains(err.Error(), fragment) {
+		t.Fatalf("err = %v (%s), want %s containing %q", err, apperr.CodeOf(err), code, fragment)
+	}
+}
+
+// wantField checks an Invalid error about one form field.
+func wantField(t *testing.T, err error, field, fragment string) {
+	t.Helper()
+	e, ok := apperr.As(err)
+	if !ok || e.Code != apperr.Invalid || !strings.Contains(e.Fields[field], fragment) {
+		t.Fatalf("err = %v, want an Invalid error on %q containing %q", err, field, fragment)
+	}
+}
+
+func at(t time.Time) *time.Time { return &t }
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}

@@ -1,0 +1,53 @@
+package domains_test
+
+import (
+	"slices"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"admincenter/internal/domains"
+	"admincenter/internal/testdb"
+)
+
+func TestAllowsEmail(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		f := newFixture(t, db)
+		acme, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
+		_, globexOwner := f.newOrg(t, "Globex", "gloria@globex.test")
+		f.verified(t, owner, "acme.test")
+		f.verified(t, owner, "bücher.test")
+		f.add(t, owner, "initech.test")
+		failed := f.add(t, owner, "failed.test")
+		f.setStatus(t, failed.ID, domains.Failed)
+		revalidating := f.verified(t, owner, "eu.acme.test")
+		f.setStatus(t, revalidating.ID, domains.Revalidating)
+		f.verified(t, globexOwner, "globex.test")
+
+		refusals := []struct{ email, want string }{
+			{"ada@gmail.com", "gmail.com is a common email provider. Add people by their address at one of your organization's verified domains."},
+			{"ada@mail.yahoo.co.uk", "yahoo.co.uk is a common email provider"},
+			{"ada@unknown.test", "unknown.test is not one of your organization's domains. Add and verify it in Domains before adding people with unknown.test addresses."},
+			{"ada@globex.test", "globex.test is not one of your organization's domains"},
+			{"ada@sub.acme.test", "sub.acme.test is not one of your organization's domains"},
+			{"ada@initech.test", "initech.test is not verified yet (Pending verification). Verify it in Domains before adding people with initech.test addresses."},
+			{"ada@failed.test", "failed.test is not verified yet (Verification failed)."},
+			{"ada@eu.acme.test", "eu.acme.test needs re-validation. Until it is verified again, you cannot add people with eu.acme.test addresses."},
+		}
+		for _, tc := range refusals {
+			wantField(t, domains.AllowsEmail(db, f.svc.Providers, acme.ID, tc.email), "email", tc.want)
+		}
+		// Verified domains allow their addresses, whichever form of an
+		// internationalised name the address uses.
+		for _, email := range []string{"ada@acme.test", "ada@bücher.test", "ada@xn--bcher-kva.test"} {
+			if err := domains.AllowsEmail(db, f.svc.Providers, acme.ID, email); err != nil {
+				t.Errorf("AllowsEmail(%q): %v", email, err)
+			}
+		}
+
+		names, err := f.svc.VerifiedNames(f.ctx, acme.ID)
+		if err != nil || !slices.Equal(names, []string{"acme.test", "bücher.test"}) {
+			t.Fatalf("VerifiedNames = %q, %v", names, err)
+		}
+	})
+}
