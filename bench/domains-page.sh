@@ -20,7 +20,7 @@ pg() { runuser -u postgres -- "$pgbin/$@"; }
 cleanup() {
   [ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
   pg pg_ctl -D "$work/data" -m immediate stop >/dev/null 2>&1 || true
-  rm -rf "$work"
+  [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -68,9 +68,17 @@ queries() {
 }
 echo "Queries per request: Domains page $(queries "$page" "Cookie: $cookie"), bare handler $(queries "$bare")"
 
+# Warm up both (connection pool, caches) before measuring either.
+wrk -t"$THREADS" -c"$CONNECTIONS" -d5s -H "Cookie: $cookie" "$page" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d5s "$bare" >/dev/null
+
 echo
 echo "== Domains page (signed in, 100 domains): wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "Cookie: $cookie" "$page"
 echo
 echo "== Bare Echo handler, same query: wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$bare"
+echo
+echo "Server errors logged: $(grep -c '"level":"ERROR"' "$work/server.log" || true)"
+grep -o '"status":[0-9]*' "$work/server.log" | sort | uniq -c
+grep "\"level\":\"ERROR\"" "$work/server.log" | head -3

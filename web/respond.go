@@ -2,10 +2,12 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -14,11 +16,21 @@ import (
 	"admincenter/templates"
 )
 
+// buffers are reused across requests: a page is tens of kilobytes, and
+// growing a fresh buffer for each was most of what rendering allocated.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // render writes a component through a buffer, so that a template error
 // never leaves a half-written page behind a 200.
 func render(c echo.Context, status int, page templ.Component) error {
-	var buf bytes.Buffer
-	if err := page.Render(c.Request().Context(), &buf); err != nil {
+	buf := buffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			buf.Reset()
+			buffers.Put(buf)
+		}
+	}()
+	if err := page.Render(c.Request().Context(), buf); err != nil {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
@@ -34,6 +46,10 @@ func redirect(c echo.Context, path string) error {
 	}
 	return c.Redirect(http.StatusSeeOther, path)
 }
+
+// statusClientClosed is recorded (in logs and metrics) for requests whose
+// client left before the answer, as nginx does.
+const statusClientClosed = 499
 
 var statusOf = map[apperr.Code]int{
 	apperr.Invalid:      http.StatusUnprocessableEntity,
@@ -62,6 +78,11 @@ var titleOf = map[int]string{
 // place. Unknown errors are logged in full and shown as "Internal error".
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
+		return
+	}
+	if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+		// The client went away: nothing to answer, nothing went wrong here.
+		c.Response().WriteHeader(statusClientClosed)
 		return
 	}
 	status, message := http.StatusInternalServerError, apperr.MessageOf(err)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"github.com/wader/gormstore/v2"
 	"gorm.io/gorm"
 
 	"admincenter/internal/audit"
@@ -22,6 +21,7 @@ import (
 	"admincenter/internal/invites"
 	"admincenter/internal/mail"
 	"admincenter/internal/orgs"
+	"admincenter/internal/sessionstore"
 	"admincenter/internal/users"
 )
 
@@ -44,14 +44,14 @@ type Server struct {
 	Deps
 	echo     *echo.Echo
 	baseline *echo.Echo // benchmarks only; see EnableBaseline
-	sessions *gormstore.Store
+	sessions *sessionstore.Store
 	metrics  *metrics
 }
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
 	s := &Server{Deps: d, echo: echo.New(), metrics: newMetrics()}
-	s.sessions = newSessionStore(d.DB, d.SessionSecret, d.Config.SecureCookies())
+	s.sessions = newSessionStore(d.DB, d.Now, d.SessionSecret, d.Config.SecureCookies())
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
@@ -98,7 +98,7 @@ func hstsMaxAge(c *config.Config) int {
 }
 
 // PurgeSessions deletes expired sessions.
-func (s *Server) PurgeSessions() { s.sessions.Cleanup() }
+func (s *Server) PurgeSessions() error { return s.sessions.Purge() }
 
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

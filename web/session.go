@@ -11,10 +11,10 @@ import (
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
-	"github.com/wader/gormstore/v2"
 	"gorm.io/gorm"
 
 	"admincenter/internal/apperr"
+	"admincenter/internal/sessionstore"
 	"admincenter/internal/users"
 	"admincenter/templates"
 )
@@ -29,28 +29,25 @@ const (
 )
 
 // newSessionStore keeps sessions in the database, so every instance sees
-// them. The cookie holds only a signed, encrypted session id.
-func newSessionStore(db *gorm.DB, secret string, secure bool) *gormstore.Store {
+// them. The cookie holds only the signed session id.
+func newSessionStore(db *gorm.DB, now func() time.Time, secret string, secure bool) *sessionstore.Store {
 	hashKey := sha256.Sum256([]byte("session-hash:" + secret))
-	blockKey := sha256.Sum256([]byte("session-block:" + secret))
-	st := gormstore.NewOptions(db, gormstore.Options{TableName: "sessions", SkipCreateTable: true}, hashKey[:], blockKey[:])
-	st.SessionOpts = &sessions.Options{
+	return sessionstore.New(db, now, hashKey[:], sessions.Options{
 		Path:     "/",
 		MaxAge:   sessionMaxAge,
 		HttpOnly: true,
 		Secure:   secure,
 		SameSite: http.SameSiteLaxMode,
-	}
-	st.MaxAge(sessionMaxAge)
-	return st
+	})
 }
 
-// withSession loads the session and the signed-in user, if any.
+// withSession loads the session and the signed-in user, if any. A database
+// error is an error: it never turns a signed-in person into a visitor.
 func (s *Server) withSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		sess, err := s.sessions.Get(c.Request(), sessionCookie)
-		if err != nil { // a cookie from an old key or a tampered one: start over
-			sess, _ = s.sessions.New(c.Request(), sessionCookie)
+		if err != nil {
+			return err
 		}
 		c.Set(keySession, sess)
 		if id, ok := sess.Values["uid"].(int64); ok {
@@ -120,27 +117,8 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// saveSession saves sess and points the request at the saved session, so
-// that a later save in the same request updates the same row instead of
-// starting another one (the store finds rows through the request's cookie).
 func (s *Server) saveSession(c echo.Context, sess *sessions.Session) error {
-	if err := s.sessions.Save(c.Request(), c.Response(), sess); err != nil {
-		return err
-	}
-	r := c.Request()
-	var kept []string
-	for _, ck := range r.Cookies() {
-		if ck.Name != sessionCookie {
-			kept = append(kept, ck.String())
-		}
-	}
-	for _, v := range c.Response().Header().Values("Set-Cookie") {
-		if ck, err := http.ParseSetCookie(v); err == nil && ck.Name == sessionCookie && ck.MaxAge >= 0 && ck.Value != "" {
-			kept = append(kept, (&http.Cookie{Name: ck.Name, Value: ck.Value}).String())
-		}
-	}
-	r.Header.Set("Cookie", strings.Join(kept, "; "))
-	return nil
+	return s.sessions.Save(c.Request(), c.Response(), sess)
 }
 
 // requireUser sends signed-out people to the sign-in page and back.
@@ -171,11 +149,11 @@ func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) signIn(c echo.Context, u users.User, notice string) error {
 	old := session(c)
 	old.Options.MaxAge = -1
-	if err := s.sessions.Save(c.Request(), c.Response(), old); err != nil {
+	if err := s.saveSession(c, old); err != nil {
 		return err
 	}
 	sess := sessions.NewSession(s.sessions, sessionCookie)
-	opts := *s.sessions.SessionOpts
+	opts := *s.sessions.Options
 	sess.Options, sess.IsNew = &opts, true
 	sess.Values["uid"] = u.ID
 	sess.Values["auth_at"] = s.Now().UnixNano()
@@ -185,14 +163,13 @@ func (s *Server) signIn(c echo.Context, u users.User, notice string) error {
 	}
 	c.Set(keySession, sess)
 	c.Set(keyUser, u)
-	c.Request().Header.Del("Cookie") // the old session is gone: save a new row
 	return s.saveSession(c, sess)
 }
 
 func (s *Server) signOut(c echo.Context) error {
 	sess := session(c)
 	sess.Options.MaxAge = -1
-	return s.sessions.Save(c.Request(), c.Response(), sess)
+	return s.saveSession(c, sess)
 }
 
 // flash keeps a message for the next page the person sees.

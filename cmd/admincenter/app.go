@@ -157,8 +157,7 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		every(ctx, time.Hour, func() {
-			srv.PurgeSessions()
-			if err := svc.Users.Purge(ctx); err != nil {
+			if err := errors.Join(srv.PurgeSessions(), svc.Users.Purge(ctx)); err != nil {
 				slog.Error("housekeeping failed", "err", err)
 			}
 		})

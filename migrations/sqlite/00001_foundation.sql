@@ -100,7 +100,7 @@ BEGIN
 END;
 -- +goose StatementEnd
 
--- The session store's table (github.com/wader/gormstore).
+-- Sessions of internal/sessionstore: values on the server, a signed id in the cookie.
 CREATE TABLE sessions (
     id         TEXT PRIMARY KEY,
     data       TEXT NOT NULL,
