@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,6 +45,33 @@ func (s *Server) renderDomain(c echo.Context, status int, f templates.Form) erro
 	}
 	v := s.domainView(d, c.QueryParam("tab"))
 	v.Form, v.Org, v.Activity = f, sh.OrgName, auditRows(activity)
+	if d.Status == domains.Revalidating {
+		// This page says it all: no banner about itself.
+		sh.Banners = slices.DeleteFunc(sh.Banners, func(b templates.Banner) bool {
+			return b.Link == fmt.Sprintf("/admin/domains/%d", d.ID)
+		})
+		warnings, err := s.Domains.Warnings(ctx, u.OrgID())
+		if err != nil {
+			return err
+		}
+		for _, w := range warnings {
+			if w.DomainID == d.ID {
+				v.AtRisk = w.UsersAtRisk
+			}
+		}
+	}
+	if d.Status == domains.Verified {
+		exp, removed, err := s.Domains.Removed(ctx, d)
+		if err != nil {
+			return err
+		}
+		if len(removed) > 0 {
+			v.AddBack = &templates.AddBackView{Count: len(removed), Date: exp.StartedAt}
+			for _, r := range removed {
+				v.AddBack.People = append(v.AddBack.People, r.Name+" <"+r.Email+">")
+			}
+		}
+	}
 	v.AddedBy = "—"
 	if len(activity) > 0 {
 		v.AddedBy = activity[len(activity)-1].Actor
@@ -79,7 +107,11 @@ func (s *Server) domainView(d domains.Domain, tab string) templates.DomainView {
 		DigCommand: "dig +short TXT " + d.TXTName(),
 		VerifiedAt: d.VerifiedAt, VerifiedBy: methodLabel(d.VerifiedMethod),
 		LastChecked: d.LastCheckedAt, NextCheck: d.NextCheckAt, AddedAt: d.CreatedAt,
-		Schedule: s.schedule(d),
+		Schedule: s.schedule(d), Deadline: d.DeadlineAt,
+	}
+	if d.DeadlineAt != nil {
+		v.TimeLeft = timeLeft(d.DeadlineAt.Sub(s.Now()))
+		v.Status += " · " + v.TimeLeft + " left"
 	}
 	v.ITEmail = itEmail(d, fileURL)
 	return v

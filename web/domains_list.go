@@ -57,9 +57,17 @@ func (s *Server) domains(c echo.Context) error {
 		}
 		v.Rows = append(v.Rows, templates.DomainRow{
 			ID: d.ID, Unicode: d.UnicodeName, ASCII: asciiIfDifferent(d),
-			Status: d.Status.Label(), StatusKind: statusKinds[d.Status], Method: methodLabel(method),
+			Status: d.Status.Label(), StatusKind: statusKinds[d.Status], StatusNote: statusNote(d, s.Now()), Method: methodLabel(method),
 			VerifiedAt: dateOrDash(d.VerifiedAt), LastChecked: dateOrDash(d.LastCheckedAt), NextCheck: dateOrDash(d.NextCheckAt),
 		})
 	}
 	return render(c, http.StatusOK, templates.DomainsPage(sh, v))
+}
+
+// statusNote adds the time left to a domain in re-validation.
+func statusNote(d domains.Domain, now time.Time) string {
+	if d.Status != domains.Revalidating || d.DeadlineAt == nil {
+		return ""
+	}
+	return timeLeft(d.DeadlineAt.Sub(now)) + " left"
 }

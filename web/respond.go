@@ -143,6 +143,15 @@ func (s *Server) shell(c echo.Context, title, nav string) (templates.Shell, erro
 	u := mustUser(c)
 	orgName, _ := c.Get(keyOrgName).(string)
 	sh := templates.Shell{Title: title, Nav: nav, UserName: u.Name, UserEmail: u.Email, CanAdmin: u.CanAdminister(), OrgName: orgName}
+	if u.CanAdminister() {
+		warnings, err := s.Domains.Warnings(c.Request().Context(), u.OrgID())
+		if err != nil {
+			return sh, err
+		}
+		for _, w := range warnings {
+			sh.Banners = append(sh.Banners, banner(w, s.Now()))
+		}
+	}
 	sess := session(c)
 	if fl := sess.Flashes(); len(fl) > 0 {
 		for _, f := range fl {

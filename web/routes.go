@@ -46,6 +46,7 @@ func (s *Server) routes() {
 	post("/admin/domains/:id/verify", s.verifyDomain, requireAdmin)
 	get("/admin/domains/:id/verification-file", s.verificationFile, requireAdmin)
 	post("/admin/domains/:id/delete", s.deleteDomain, requireAdmin)
+	post("/admin/domains/:id/add-back", s.addBack, requireAdmin)
 	get("/admin/users", s.members, requireAdmin)
 	get("/admin/users/invite", s.inviteForm, requireAdmin)
 	post("/admin/users/invite", s.invite, requireAdmin)

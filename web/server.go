@@ -71,6 +71,9 @@ func New(d Deps) *Server {
 		}),
 		middleware.BodyLimit("1M"),
 	)
+	if d.Domains != nil && d.Domains.Metrics != nil {
+		s.Register(d.Domains.Metrics.Collectors()...)
+	}
 	s.routes()
 	return s
 }

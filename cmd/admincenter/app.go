@@ -164,6 +164,9 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 	})
 	wg.Go(func() {
 		every(ctx, m.Config.Tick, func() {
+			if _, err := svc.Domains.Backlog(ctx); err != nil && ctx.Err() == nil {
+				slog.Error("domains: unable to count due work", "err", err)
+			}
 			if _, err := svc.Domains.RunDue(ctx, m.Config.CheckConcurrency); err != nil && ctx.Err() == nil {
 				slog.Error("domains: automatic checks failed", "err", err)
 			}

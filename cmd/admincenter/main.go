@@ -4,6 +4,7 @@
 //	admincenter migrate            apply database migrations and exit
 //	admincenter demo               add the demo organizations and users
 //	admincenter healthcheck        exit 0 when the local server answers /healthz
+//	admincenter domains recheck D  check a domain now and print the diagnostics
 package main
 
 import (
@@ -32,6 +33,9 @@ Commands:
   migrate          apply the database migrations and exit
   demo             add the demo organizations and users, then print how to sign in
   healthcheck      exit 0 when the server on ADMINCENTER_ADDR answers /healthz
+  domains recheck DOMAIN
+                   check every organization's entry of DOMAIN now, record the
+                   result, and print what was asked and found
 
 Configuration comes from environment variables; see README.md.
 `
@@ -54,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = m.Demo(ctx)
 	case "healthcheck":
 		err = m.Healthcheck(ctx)
+	case "domains":
+		err = m.Domains(ctx, args)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -59,8 +59,10 @@ func New(cfg *config.Config, db *gorm.DB, now func() time.Time, passwordCost int
 		Users: people,
 		Orgs:  &orgs.Service{DB: db, Now: now},
 		Domains: &domains.Service{
-			DB: db, Now: now, Checker: checker, Providers: providers,
+			DB: db, Now: now, Checker: checker, Providers: providers, BaseURL: cfg.BaseURL,
 			RecheckInterval: cfg.RecheckInterval, PropagationWindow: cfg.PropagationWindow,
+			GracePeriod: cfg.GracePeriod, InconclusiveLimit: cfg.InconclusiveLimit,
+			Metrics: domains.NewMetrics(db),
 		},
 		Invites: &invites.Service{DB: db, Now: now, BaseURL: cfg.BaseURL, Providers: providers, Users: people},
 		Audit:   &audit.Log{DB: db},

@@ -27,6 +27,7 @@ type Config struct {
 	RecheckInterval    time.Duration  // ADMINCENTER_RECHECK_INTERVAL
 	GracePeriod        time.Duration  // ADMINCENTER_GRACE_PERIOD
 	PropagationWindow  time.Duration  // ADMINCENTER_PROPAGATION_WINDOW
+	InconclusiveLimit  time.Duration  // ADMINCENTER_INCONCLUSIVE_LIMIT; checks that cannot tell count as failures after this long
 	Tick               time.Duration  // ADMINCENTER_TICK
 	SMTPURL            *url.URL       // SMTP_URL; nil: mail stays in the outbox
 	Dev                bool           // ADMINCENTER_DEV
@@ -66,6 +67,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		RecheckInterval:    r.duration("ADMINCENTER_RECHECK_INTERVAL", 24*time.Hour),
 		GracePeriod:        r.duration("ADMINCENTER_GRACE_PERIOD", 720*time.Hour),
 		PropagationWindow:  r.duration("ADMINCENTER_PROPAGATION_WINDOW", 72*time.Hour),
+		InconclusiveLimit:  r.duration("ADMINCENTER_INCONCLUSIVE_LIMIT", 72*time.Hour),
 		Tick:               r.duration("ADMINCENTER_TICK", time.Minute),
 		SMTPURL:            r.smtpURL("SMTP_URL"),
 		Dev:                r.bool("ADMINCENTER_DEV", false),

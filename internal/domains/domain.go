@@ -60,6 +60,14 @@ type Domain struct {
 	LeaseUntil     *time.Time
 	CreatedBy      *int64
 	CreatedAt      time.Time
+
+	// Re-validation: when the proof went missing, the deadline to restore
+	// it, and which reminders were written.
+	RevalidationStartedAt *time.Time
+	DeadlineAt            *time.Time
+	InconclusiveSince     *time.Time // start of the current run of checks that could not tell
+	WarnedFirstAt         *time.Time
+	WarnedLastAt          *time.Time
 }
 
 // Target is what the checkers look for.

@@ -9,51 +9,67 @@ import (
 
 	"gorm.io/gorm"
 
+	"admincenter/internal/audit"
 	"admincenter/internal/database"
 	"admincenter/internal/verify"
 )
 
-const (
-	claimBatch = 100
-	// lease is how long a claimed check may take before another instance
-	// may take it over; it is well above checkTimeout.
-	lease = 2 * time.Minute
-)
+// lease is how long a claimed piece of work may take before another
+// instance may take it over; it is well above checkTimeout.
+const lease = 2 * time.Minute
 
-// RunDue claims the domains whose automatic check is due and checks them,
-// at most concurrency at a time, until none is due. It returns how many it
-// checked. Several instances may run it at once: each due check is claimed
-// by one of them.
+// RunDue does the domain work that is due: automatic checks (pending
+// domains on their propagation schedule, verified and re-validating ones
+// every RecheckInterval), re-validation reminders and expiries, and the
+// expiries a stopped instance left unfinished. At most concurrency checks
+// run at once; a slow check never holds up the others. Several instances
+// may run it at once: each piece of work is claimed by one of them. It
+// returns how many domains it processed.
 func (s *Service) RunDue(ctx context.Context, concurrency int) (int, error) {
+	if err := s.resumeExpiries(ctx); err != nil {
+		return 0, err
+	}
+	concurrency = max(concurrency, 1)
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	done := 0
 	for ctx.Err() == nil {
-		batch, err := s.claim(ctx)
+		batch, err := s.claim(ctx, 2*concurrency)
 		if err != nil || len(batch) == 0 {
 			return done, err
 		}
-		sem := make(chan struct{}, max(concurrency, 1))
-		var wg sync.WaitGroup
 		for _, d := range batch {
-			sem <- struct{}{}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				s.release(d.ID)
+				continue
+			}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				s.checkDue(ctx, d)
+				s.process(ctx, d)
 			})
 		}
-		wg.Wait()
 		done += len(batch)
 	}
 	return done, nil
 }
 
-// claim takes a lease on the next due domains.
-func (s *Service) claim(ctx context.Context) ([]Domain, error) {
+// dueWhere selects the domains with work due at now: a check, or for a
+// domain in re-validation, a reminder or its expiry.
+func (s *Service) dueWhere(db *gorm.DB, now time.Time) *gorm.DB {
+	return db.Where(`(lease_until IS NULL OR lease_until < ?) AND (next_check_at <= ? OR (status = ? AND (deadline_at <= ?
+		OR (warned_first_at IS NULL AND deadline_at <= ?) OR (warned_last_at IS NULL AND deadline_at <= ?))))`,
+		now, now, Revalidating, now, now.Add(s.firstWarning()), now.Add(s.lastWarning()))
+}
+
+// claim takes a lease on the next domains with work due.
+func (s *Service) claim(ctx context.Context, n int) ([]Domain, error) {
 	var batch []Domain
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		now := s.Now()
-		err := database.SkipLocked(tx).
-			Where("next_check_at <= ? AND (lease_until IS NULL OR lease_until < ?)", now, now).
-			Order("next_check_at, id").Limit(claimBatch).Find(&batch).Error
+		err := s.dueWhere(database.SkipLocked(tx), now).Order("next_check_at, id").Limit(n).Find(&batch).Error
 		if err != nil || len(batch) == 0 {
 			return err
 		}
@@ -64,23 +80,97 @@ func (s *Service) claim(ctx context.Context) ([]Domain, error) {
 		return tx.Model(&Domain{}).Where("id IN ?", ids).Update("lease_until", now.Add(lease)).Error
 	})
 	if err != nil {
-		return nil, fmt.Errorf("domains: unable to claim due checks: %w", err)
+		return nil, fmt.Errorf("domains: unable to claim due work: %w", err)
 	}
 	return batch, nil
 }
 
-// checkDue runs one automatic check: a verified domain by the method that
-// proved it first, a pending one by the chosen method first.
-func (s *Service) checkDue(ctx context.Context, d Domain) {
-	first := d.Method
-	if d.VerifiedMethod != "" && (d.Status == Verified || d.Status == Revalidating) {
-		first = d.VerifiedMethod
+// Backlog counts the domains with work due and not claimed.
+func (s *Service) Backlog(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.dueWhere(s.DB.WithContext(ctx).Model(&Domain{}), s.Now()).Count(&n).Error
+	s.Metrics.setBacklog(n)
+	return n, err
+}
+
+// release gives back the lease of work that was claimed but not done, so
+// another instance need not wait for the lease to run out.
+func (s *Service) release(id int64) {
+	err := s.DB.Model(&Domain{}).Where("id = ?", id).Update("lease_until", nil).Error
+	if err != nil {
+		slog.Error("domains: unable to release a claim", "domain", id, "err", err)
 	}
-	report := s.check(ctx, d, first)
-	if ctx.Err() != nil {
-		return // stopping: the lease brings the check back
+}
+
+// process does a claimed domain's due work: its check, then at the
+// deadline its expiry, or a reminder.
+func (s *Service) process(ctx context.Context, d Domain) {
+	now := s.Now()
+	atDeadline := d.Status == Revalidating && d.DeadlineAt != nil && !now.Before(*d.DeadlineAt)
+	if atDeadline || (d.NextCheckAt != nil && !now.Before(*d.NextCheckAt)) {
+		// At the deadline a last check gives the proof one more chance.
+		report := s.automaticCheck(ctx, d)
+		if ctx.Err() != nil {
+			s.release(d.ID) // stopping: leave it to the next instance
+			return
+		}
+		var err error
+		if d, err = s.record(context.WithoutCancel(ctx), d.ID, report, nil, ""); err != nil && err != ErrVerifiedElsewhere {
+			slog.Error("domains: automatic check not recorded", "domain", d.Name, "err", err)
+			return
+		}
 	}
-	if _, err := s.record(context.WithoutCancel(ctx), d.ID, report, nil, verify.Method("")); err != nil && err != ErrVerifiedElsewhere {
-		slog.Error("domains: automatic check not recorded", "domain", d.Name, "err", err)
+	if d.Status != Revalidating {
+		return
 	}
+	exp, err := s.dueEvent(context.WithoutCancel(ctx), d.ID)
+	if err != nil {
+		slog.Error("domains: re-validation event failed", "domain", d.Name, "err", err)
+	}
+	if exp.ID != 0 {
+		if err := s.finishExpiry(ctx, exp); err != nil && ctx.Err() == nil {
+			slog.Error("domains: expiry not finished; it will be resumed", "domain", d.Name, "err", err)
+		}
+	}
+}
+
+// automaticCheck checks a domain for the ticker. A verified domain is
+// checked by the method that proved it, and by the other one only when
+// that finds nothing; a pending one by both at once.
+func (s *Service) automaticCheck(ctx context.Context, d Domain) Report {
+	if d.VerifiedMethod == "" || (d.Status != Verified && d.Status != Revalidating) {
+		return s.check(ctx, d, d.Method)
+	}
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	first := s.checkOne(ctx, d, d.VerifiedMethod)
+	if first.Outcome == verify.Found {
+		return Report{Results: []verify.Result{first}}
+	}
+	return Report{Results: []verify.Result{first, s.checkOne(ctx, d, other(d.VerifiedMethod))}}
+}
+
+// dueEvent writes the reminder that is due, or at the deadline begins the
+// expiry, in one transaction with the domain locked: whichever instance
+// gets there first does it, once.
+func (s *Service) dueEvent(ctx context.Context, id int64) (Expiry, error) {
+	var exp Expiry
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		d, alive, err := lockAlive(tx, id)
+		if err != nil || !alive || d.Status != Revalidating {
+			return err
+		}
+		t := transition{tx: tx, d: &d, now: s.Now(), who: audit.System}
+		if !t.now.Before(*d.DeadlineAt) {
+			exp = s.beginExpiry(&t)
+			return t.err
+		}
+		s.remind(&t)
+		d.LeaseUntil = nil
+		if t.err != nil {
+			return t.err
+		}
+		return tx.Save(&d).Error
+	})
+	return exp, err
 }

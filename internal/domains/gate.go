@@ -1,7 +1,6 @@
 package domains
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -13,8 +12,9 @@ import (
 
 // AllowsEmail says whether the organization may add users with this email
 // address: only at a domain it has verified (not pending, not in
-// re-validation), and never at a common email provider. The refusal is an
-// Invalid error on the field "email" that names the reason.
+// re-validation) or a subdomain of one, and never at a common email
+// provider. The refusal is an Invalid error on the field "email" that
+// names the reason.
 func AllowsEmail(db *gorm.DB, providers *Blocklist, orgID int64, email string) error {
 	if provider := providers.MatchEmail(email); provider != "" {
 		return apperr.Field("email", provider+" is a common email provider. Add people by their address at one of your organization's verified domains.")
@@ -24,21 +24,41 @@ func AllowsEmail(db *gorm.DB, providers *Blocklist, orgID int64, email string) e
 	if ascii, err := profile.ToASCII(typed); err == nil {
 		name = strings.ToLower(ascii)
 	}
-	var d Domain
-	err := db.Where("organization_id = ? AND name = ?", orgID, name).Take(&d).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return apperr.Field("email", fmt.Sprintf("%s is not one of your organization's domains. Add and verify it in Domains before adding people with %s addresses.", typed, typed))
-	}
+	var found []Domain
+	err := db.Where("organization_id = ? AND name IN ?", orgID, selfAndParents(name)).Order("LENGTH(name) DESC").Find(&found).Error
 	if err != nil {
 		return fmt.Errorf("domains: unable to read %s: %w", name, err)
 	}
-	switch d.Status {
-	case Verified:
-		return nil
-	case Revalidating:
-		return apperr.Field("email", fmt.Sprintf("%s needs re-validation. Until it is verified again, you cannot add people with %s addresses.", d.UnicodeName, d.UnicodeName))
+	if len(found) == 0 {
+		return apperr.Field("email", fmt.Sprintf("%s is not one of your organization's domains. Add and verify it in Domains before adding people with %s addresses.", typed, typed))
 	}
+	for _, d := range found {
+		if d.Status == Verified {
+			return nil
+		}
+	}
+	for _, d := range found {
+		if d.Status == Revalidating {
+			msg := fmt.Sprintf("%s needs re-validation: until it is verified again, nobody with a %s address can be added.", d.UnicodeName, d.UnicodeName)
+			if d.DeadlineAt != nil {
+				msg += " If it is not verified by " + d.DeadlineAt.UTC().Format("2 Jan 2006 15:04 UTC") + ", it will be deleted from the organization."
+			}
+			return apperr.Field("email", msg)
+		}
+	}
+	d := found[0]
 	return apperr.Field("email", fmt.Sprintf("%s is not verified yet (%s). Verify it in Domains before adding people with %s addresses.", d.UnicodeName, d.Status.Label(), d.UnicodeName))
+}
+
+// selfAndParents lists a name and the names it is under, down to two
+// labels: eu.mail.acme.com, mail.acme.com, acme.com.
+func selfAndParents(name string) []string {
+	out := []string{name}
+	for strings.Count(name, ".") > 1 {
+		name = name[strings.IndexByte(name, '.')+1:]
+		out = append(out, name)
+	}
+	return out
 }
 
 // VerifiedNames returns the names of the organization's verified domains.

@@ -20,8 +20,10 @@ func TestAllowsEmail(t *testing.T) {
 		f.add(t, owner, "initech.test")
 		failed := f.add(t, owner, "failed.test")
 		f.setStatus(t, failed.ID, domains.Failed)
-		revalidating := f.verified(t, owner, "eu.acme.test")
+		revalidating := f.verified(t, owner, "labs.test")
 		f.setStatus(t, revalidating.ID, domains.Revalidating)
+		underVerified := f.verified(t, owner, "eu.acme.test")
+		f.setStatus(t, underVerified.ID, domains.Revalidating)
 		f.verified(t, globexOwner, "globex.test")
 
 		refusals := []struct{ email, want string }{
@@ -29,17 +31,18 @@ func TestAllowsEmail(t *testing.T) {
 			{"ada@mail.yahoo.co.uk", "yahoo.co.uk is a common email provider"},
 			{"ada@unknown.test", "unknown.test is not one of your organization's domains. Add and verify it in Domains before adding people with unknown.test addresses."},
 			{"ada@globex.test", "globex.test is not one of your organization's domains"},
-			{"ada@sub.acme.test", "sub.acme.test is not one of your organization's domains"},
+			{"ada@sub.labs.test", "labs.test needs re-validation"},
 			{"ada@initech.test", "initech.test is not verified yet (Pending verification). Verify it in Domains before adding people with initech.test addresses."},
 			{"ada@failed.test", "failed.test is not verified yet (Verification failed)."},
-			{"ada@eu.acme.test", "eu.acme.test needs re-validation. Until it is verified again, you cannot add people with eu.acme.test addresses."},
+			{"ada@labs.test", "labs.test needs re-validation: until it is verified again, nobody with a labs.test address can be added."},
 		}
 		for _, tc := range refusals {
 			wantField(t, domains.AllowsEmail(db, f.svc.Providers, acme.ID, tc.email), "email", tc.want)
 		}
-		// Verified domains allow their addresses, whichever form of an
-		// internationalised name the address uses.
-		for _, email := range []string{"ada@acme.test", "ada@bücher.test", "ada@xn--bcher-kva.test"} {
+		// Verified domains allow their addresses and their subdomains'
+		// (control of acme.test's DNS covers eu.acme.test), whichever form
+		// of an internationalised name the address uses.
+		for _, email := range []string{"ada@acme.test", "ada@sub.acme.test", "ada@eu.acme.test", "ada@bücher.test", "ada@xn--bcher-kva.test"} {
 			if err := domains.AllowsEmail(db, f.svc.Providers, acme.ID, email); err != nil {
 				t.Errorf("AllowsEmail(%q): %v", email, err)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"gorm.io/gorm"
@@ -28,8 +29,12 @@ type Service struct {
 	Now               func() time.Time
 	Checker           Checker
 	Providers         *Blocklist
+	BaseURL           *url.URL      // links in emails start here
 	RecheckInterval   time.Duration // verified domains are checked again after this
 	PropagationWindow time.Duration // pending domains are checked automatically this long after a Verify click
+	GracePeriod       time.Duration // time to restore a missing proof before the domain expires
+	InconclusiveLimit time.Duration // checks that cannot tell count as a missing proof after this long
+	Metrics           *Metrics      // may be nil
 }
 
 // Add creates a pending domain in the actor's organization, with a fresh

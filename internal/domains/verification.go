@@ -12,7 +12,9 @@ import (
 	"admincenter/internal/apperr"
 	"admincenter/internal/audit"
 	"admincenter/internal/database"
+	"admincenter/internal/mail"
 	"admincenter/internal/orgs"
+	"admincenter/internal/users"
 	"admincenter/internal/verify"
 )
 
@@ -61,16 +63,17 @@ func (s *Service) check(ctx context.Context, d Domain, first verify.Method) Repo
 	results := make([]verify.Result, len(methods))
 	var wg sync.WaitGroup
 	for i, m := range methods {
-		wg.Go(func() {
-			if m == verify.DNS {
-				results[i] = s.Checker.CheckDNS(ctx, d.Target())
-			} else {
-				results[i] = s.Checker.CheckHTTPS(ctx, d.Target())
-			}
-		})
+		wg.Go(func() { results[i] = s.checkOne(ctx, d, m) })
 	}
 	wg.Wait()
 	return Report{Results: results}
+}
+
+func (s *Service) checkOne(ctx context.Context, d Domain, m verify.Method) verify.Result {
+	if m == verify.DNS {
+		return s.Checker.CheckDNS(ctx, d.Target())
+	}
+	return s.Checker.CheckHTTPS(ctx, d.Target())
 }
 
 // ErrVerifiedElsewhere is the conflict of a proof found for a domain that
@@ -133,27 +136,30 @@ func (s *Service) record(ctx context.Context, id int64, report Report, actor *au
 		if err := saveChecks(tx, d.ID, now, report, actor == nil); err != nil {
 			return err
 		}
-		who := audit.System
+		s.Metrics.observe(report)
+		t := transition{tx: tx, d: &d, now: now, who: audit.System, manual: actor != nil}
 		if actor != nil {
-			who = *actor
+			t.who = *actor
 			d.Method = chosen
 		}
 		d.LastCheckedAt, d.LeaseUntil = &now, nil
-		var event, details string
 		proof, found := report.Proof()
 		switch {
 		case found && d.Status != Verified && d.Status != Revalidating && verifiedElsewhere(tx, d):
 			// The entry stays pending: should the other organization delete
 			// the domain, the automatic checks verify it here.
 			conflict = ErrVerifiedElsewhere
-			event, details = s.unproven(&d, report, actor != nil, now)
-			if actor != nil {
-				event, details = "domain.verification_refused", "proof found, but the domain is verified by another organization"
+			s.unproven(&t, report)
+			if t.manual {
+				t.event("domain.verification_refused", "proof found, but the domain is verified by another organization")
 			}
 		case found:
-			event, details = s.proven(&d, proof, now)
+			s.proven(&t, proof)
 		default:
-			event, details = s.unproven(&d, report, actor != nil, now)
+			s.unproven(&t, report)
+		}
+		if t.err != nil {
+			return t.err
 		}
 		if err := tx.Save(&d).Error; err != nil {
 			if database.IsDuplicate(err) { // another organization verified it a moment ago
@@ -161,10 +167,7 @@ func (s *Service) record(ctx context.Context, id int64, report Report, actor *au
 			}
 			return fmt.Errorf("domains: unable to update %s: %w", d.Name, err)
 		}
-		if event == "" {
-			return nil
-		}
-		return audit.Record(tx, now, d.OrganizationID, who, event, targetOf(d), details)
+		return t.err
 	})
 	if err != nil {
 		return d, err
@@ -172,52 +175,103 @@ func (s *Service) record(ctx context.Context, id int64, report Report, actor *au
 	return d, conflict
 }
 
-// proven applies a found proof.
-func (s *Service) proven(d *Domain, proof verify.Result, now time.Time) (event, details string) {
-	next := now.Add(s.RecheckInterval)
-	d.NextCheckAt = &next
-	if d.Status == Verified {
-		return "", ""
+// transition collects what one change of a domain records: audit entries
+// and emails, written in the transaction of the change.
+type transition struct {
+	tx     *gorm.DB
+	d      *Domain
+	now    time.Time
+	who    audit.Actor
+	manual bool
+	err    error
+}
+
+func (t *transition) event(action, details string) {
+	if t.err == nil {
+		t.err = audit.Record(t.tx, t.now, t.d.OrganizationID, t.who, action, targetOf(*t.d), details)
 	}
-	from := d.Status
-	d.Status, d.VerifiedAt, d.VerifiedMethod = Verified, &now, proof.Method
-	d.WindowEndsAt, d.WindowStep = nil, 0
-	return "domain.verified", fmt.Sprintf("%s → Verified by %s: %s", from.Label(), methodLabel(proof.Method), proof.Summary)
 }
 
-func verifiedElsewhere(tx *gorm.DB, d Domain) bool {
-	var n int64
-	tx.Model(&Domain{}).Where("name = ? AND organization_id <> ? AND status IN ?", d.Name, d.OrganizationID, []Status{Verified, Revalidating}).Count(&n)
-	return n > 0
+// proven applies a found proof.
+func (s *Service) proven(t *transition, proof verify.Result) {
+	d, now := t.d, t.now
+	next := now.Add(s.RecheckInterval)
+	d.NextCheckAt, d.InconclusiveSince = &next, nil
+	d.VerifiedMethod = proof.Method
+	switch d.Status {
+	case Verified:
+	case Revalidating:
+		deadline := *d.DeadlineAt
+		d.Status, d.RevalidationStartedAt, d.DeadlineAt, d.WarnedFirstAt, d.WarnedLastAt = Verified, nil, nil, nil, nil
+		t.event("domain.restored", fmt.Sprintf("Re-validation required → Verified by %s before the deadline of %s: %s",
+			methodLabel(proof.Method), deadline.UTC().Format(time.RFC3339), proof.Summary))
+		s.tellAdmins(t, func(to users.User, org string) mail.Email {
+			return mail.DomainRestored(to.Email, to.Name, org, d.UnicodeName, s.domainLink(*d))
+		})
+	default:
+		from := d.Status
+		d.Status, d.VerifiedAt = Verified, &now
+		d.WindowEndsAt, d.WindowStep = nil, 0
+		t.event("domain.verified", fmt.Sprintf("%s → Verified by %s: %s", from.Label(), methodLabel(proof.Method), proof.Summary))
+	}
 }
 
-// unproven applies a check that found no proof. A manual check of a
-// pending or failed domain opens a new propagation window; an automatic
-// one moves along it, and fails the domain when it has ended.
-func (s *Service) unproven(d *Domain, report Report, manual bool, now time.Time) (event, details string) {
+// unproven applies a check that found no proof.
+func (s *Service) unproven(t *transition, report Report) {
+	d, now := t.d, t.now
 	switch d.Status {
 	case Pending, Failed:
-		if manual {
-			from := d.Status
-			end := now.Add(s.PropagationWindow)
-			d.Status, d.WindowEndsAt, d.WindowStep = Pending, &end, 0
-			d.NextCheckAt = earliest(now.Add(propagationDelay(0)), end)
-			if from == Failed {
-				return "domain.verification_restarted", "automatic checks until " + end.Format(time.RFC3339)
+		s.propagate(t, report)
+	case Verified, Revalidating:
+		why := report.Results[0].Summary
+		if report.Outcome() == verify.Inconclusive {
+			if d.InconclusiveSince == nil {
+				d.InconclusiveSince = &now
 			}
-			return "", ""
+			if now.Sub(*d.InconclusiveSince) < s.InconclusiveLimit {
+				// Never demote on a passing fault: try again sooner.
+				next := now.Add(s.retryInterval())
+				d.NextCheckAt = &next
+				return
+			}
+			why = fmt.Sprintf("no check could tell for %s; the last one: %s", humanDuration(now.Sub(*d.InconclusiveSince)), why)
+		} else {
+			d.InconclusiveSince = nil
 		}
-		if d.WindowEndsAt == nil || !now.Before(*d.WindowEndsAt) {
-			d.Status, d.NextCheckAt, d.WindowEndsAt = Failed, nil, nil
-			return "domain.verification_failed", "no proof within the propagation window: " + report.Results[0].Summary
-		}
-		d.WindowStep++
-		d.NextCheckAt = earliest(now.Add(propagationDelay(d.WindowStep)), *d.WindowEndsAt)
-	default:
 		next := now.Add(s.RecheckInterval)
 		d.NextCheckAt = &next
+		if d.Status == Verified {
+			s.startRevalidation(t, why)
+		}
 	}
-	return "", ""
+}
+
+// retryInterval spaces the checks of a verified domain that could not be
+// checked: hourly with the default daily re-check.
+func (s *Service) retryInterval() time.Duration { return max(s.RecheckInterval/24, time.Second) }
+
+// propagate moves a pending domain along its propagation window: a manual
+// check opens a new window; an automatic one steps through it, and fails
+// the domain when it has ended.
+func (s *Service) propagate(t *transition, report Report) {
+	d, now := t.d, t.now
+	if t.manual {
+		from := d.Status
+		end := now.Add(s.PropagationWindow)
+		d.Status, d.WindowEndsAt, d.WindowStep = Pending, &end, 0
+		d.NextCheckAt = earliest(now.Add(propagationDelay(0)), end)
+		if from == Failed {
+			t.event("domain.verification_restarted", "automatic checks until "+end.Format(time.RFC3339))
+		}
+		return
+	}
+	if d.WindowEndsAt == nil || !now.Before(*d.WindowEndsAt) {
+		d.Status, d.NextCheckAt, d.WindowEndsAt = Failed, nil, nil
+		t.event("domain.verification_failed", "no proof within the propagation window: "+report.Results[0].Summary)
+		return
+	}
+	d.WindowStep++
+	d.NextCheckAt = earliest(now.Add(propagationDelay(d.WindowStep)), *d.WindowEndsAt)
 }
 
 func earliest(a, b time.Time) *time.Time {
@@ -246,4 +300,10 @@ func methodLabel(m verify.Method) string {
 		return "HTML file"
 	}
 	return "DNS record"
+}
+
+func verifiedElsewhere(tx *gorm.DB, d Domain) bool {
+	var n int64
+	tx.Model(&Domain{}).Where("name = ? AND organization_id <> ? AND status IN ?", d.Name, d.OrganizationID, []Status{Verified, Revalidating}).Count(&n)
+	return n > 0
 }

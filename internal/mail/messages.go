@@ -2,6 +2,7 @@ package mail
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -64,4 +65,84 @@ To accept, open this link:
 
 The link is valid until %s. If you already have a login with this email address, sign in when asked; if not, you will create one.
 `, inviter, org, role, link, expires.UTC().Format("2 Jan 2006 15:04 UTC"))}
+}
+
+func usersSentence(n int64, deadline time.Time) string {
+	switch n {
+	case 0:
+		return "No managed user would be removed."
+	case 1:
+		return fmt.Sprintf("If it is not verified again by %s, the domain will be deleted from the organization and 1 managed user with an address at it will be removed.", at(deadline))
+	}
+	return fmt.Sprintf("If it is not verified again by %s, the domain will be deleted from the organization and %d managed users with an address at it will be removed.", at(deadline), n)
+}
+
+func at(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") }
+
+func RevalidationRequired(to, name, org, domain, why string, deadline time.Time, atRisk int64, link string) Email {
+	return Email{To: to, Subject: "Action needed: re-validate " + domain, Body: fmt.Sprintf(`Hello %s,
+
+The proof that %s owns %s is missing. Our check found:
+
+  %s
+
+%s Until it is verified again, nobody can be added to %s with a %s address.
+
+Put the DNS record or the HTML file back in place, then click Verify Domain on the domain's page:
+
+%s
+`, name, org, domain, why, usersSentence(atRisk, deadline), org, domain, link)}
+}
+
+func RevalidationReminder(to, name, org, domain, left string, deadline time.Time, atRisk int64, link string) Email {
+	return Email{To: to, Subject: left + " left to re-validate " + domain, Body: fmt.Sprintf(`Hello %s,
+
+%s still needs re-validation: %s left. %s
+
+Put the DNS record or the HTML file back in place, then click Verify Domain on the domain's page:
+
+%s
+`, name, domain, left, usersSentence(atRisk, deadline), link)}
+}
+
+func DomainRestored(to, name, org, domain, link string) Email {
+	return Email{To: to, Subject: domain + " is verified again", Body: fmt.Sprintf(`Hello %s,
+
+The proof for %s is back: the domain is verified again for %s, and nobody will be removed.
+
+%s
+`, name, domain, org, link)}
+}
+
+func DomainExpired(to, name, org, domain string, removed []string, link string) Email {
+	list := "No managed user was removed."
+	if len(removed) > 0 {
+		list = fmt.Sprintf("These %d managed users were removed from %s. They keep their logins; their accounts stay with the organization:\n\n  %s", len(removed), org, strings.Join(removed, "\n  "))
+	}
+	return Email{To: to, Subject: domain + " was deleted from " + org, Body: fmt.Sprintf(`Hello %s,
+
+%s was not re-validated before its deadline, so it was deleted from %s.
+
+%s
+
+To add them back, add %s again and verify it: its page will then offer to add these users back in one click.
+
+%s
+`, name, domain, org, list, domain, link)}
+}
+
+func RemovedByExpiry(to, name, org, domain string) Email {
+	return Email{To: to, Subject: "You are no longer managed by " + org, Body: fmt.Sprintf(`Hello %s,
+
+%s could not keep %s verified, so people with %s addresses were removed from the organization, you among them.
+
+You can still sign in with your email and password. The accounts you used in %s stay with the organization.
+`, name, org, domain, domain, org)}
+}
+
+func AddedBack(to, name, org, role string) Email {
+	return Email{To: to, Subject: "You are managed by " + org + " again", Body: fmt.Sprintf(`Hello %s,
+
+%s verified your email domain again and added you back to the organization as %s.
+`, name, org, role)}
 }

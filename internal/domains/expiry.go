@@ -1,0 +1,233 @@
+package domains
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"admincenter/internal/audit"
+	"admincenter/internal/database"
+	"admincenter/internal/mail"
+	"admincenter/internal/orgs"
+	"admincenter/internal/users"
+)
+
+// Expiry is a domain that was not re-validated before its deadline: it was
+// deleted from its organization, and the managed users at it are removed.
+// It is recorded before any user is removed, so that a restart finishes
+// the work.
+type Expiry struct {
+	ID             int64
+	OrganizationID int64
+	DomainName     string
+	UnicodeName    string
+	DeadlineAt     time.Time
+	StartedAt      time.Time
+	FinishedAt     *time.Time
+	LeaseUntil     *time.Time
+}
+
+func (Expiry) TableName() string { return "domain_expiries" }
+
+// Removal is one managed user an expiry removes (or skipped, and why).
+type Removal struct {
+	ID        int64
+	ExpiryID  int64
+	UserID    int64
+	Email     string
+	Name      string
+	Role      users.Role
+	Accounts  string // ids of the accounts handed to the Owner, comma-separated
+	Outcome   string // pending, removed, skipped
+	Detail    string
+	DoneAt    *time.Time
+	ReaddedAt *time.Time
+}
+
+func (Removal) TableName() string { return "expiry_removals" }
+
+// beginExpiry deletes the domain and records who is to be removed, in the
+// transaction of t. It returns the new expiry.
+func (s *Service) beginExpiry(t *transition) Expiry {
+	d, now := t.d, t.now
+	var atRisk []users.User
+	if err := atRiskQuery(t.tx, *d).Select("users.*").Order("users.id").Find(&atRisk).Error; err != nil {
+		t.err = fmt.Errorf("domains: unable to list the users at %s: %w", d.Name, err)
+		return Expiry{}
+	}
+	exp := Expiry{OrganizationID: d.OrganizationID, DomainName: d.Name, UnicodeName: d.UnicodeName,
+		DeadlineAt: *d.DeadlineAt, StartedAt: now}
+	lease := now.Add(lease)
+	exp.LeaseUntil = &lease
+	if err := t.tx.Create(&exp).Error; err != nil {
+		t.err = fmt.Errorf("domains: unable to record the expiry of %s: %w", d.Name, err)
+		return exp
+	}
+	for _, u := range atRisk {
+		r := Removal{ExpiryID: exp.ID, UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Outcome: "pending"}
+		if err := t.tx.Create(&r).Error; err != nil {
+			t.err = fmt.Errorf("domains: unable to record a removal: %w", err)
+			return exp
+		}
+	}
+	if err := t.tx.Delete(d).Error; err != nil {
+		t.err = fmt.Errorf("domains: unable to delete %s: %w", d.Name, err)
+		return exp
+	}
+	t.event("domain.expired", fmt.Sprintf("not re-validated before %s; deleted, %d managed user(s) to remove",
+		d.DeadlineAt.UTC().Format(time.RFC3339), len(atRisk)))
+	return exp
+}
+
+// finishExpiry removes the recorded users one transaction each, then
+// closes the expiry and tells the Owner and Administrators. Run again after
+// a crash, it carries on where it stopped: each removal is done once.
+func (s *Service) finishExpiry(ctx context.Context, exp Expiry) error {
+	for ctx.Err() == nil {
+		var batch []Removal
+		if err := s.DB.WithContext(ctx).Where("expiry_id = ? AND outcome = 'pending'", exp.ID).Order("id").Limit(50).Find(&batch).Error; err != nil {
+			return fmt.Errorf("domains: unable to read the removals of expiry %d: %w", exp.ID, err)
+		}
+		if len(batch) == 0 {
+			return s.closeExpiry(ctx, exp.ID)
+		}
+		for _, r := range batch {
+			if err := s.removeOne(ctx, exp, r.ID); err != nil {
+				return err
+			}
+		}
+		if err := s.DB.WithContext(ctx).Model(&Expiry{}).Where("id = ?", exp.ID).Update("lease_until", s.Now().Add(lease)).Error; err != nil {
+			return fmt.Errorf("domains: unable to renew the lease of expiry %d: %w", exp.ID, err)
+		}
+	}
+	return ctx.Err()
+}
+
+// removeOne removes one recorded user, unless they no longer qualify.
+func (s *Service) removeOne(ctx context.Context, exp Expiry, removalID int64) error {
+	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var r Removal
+		if err := database.ForUpdate(tx).Take(&r, removalID).Error; err != nil {
+			return fmt.Errorf("domains: unable to read removal %d: %w", removalID, err)
+		}
+		if r.Outcome != "pending" {
+			return nil // done by another instance meanwhile
+		}
+		var u users.User
+		if err := database.ForUpdate(tx).Take(&u, r.UserID).Error; err != nil {
+			return fmt.Errorf("domains: unable to read user %d: %w", r.UserID, err)
+		}
+		now := s.Now()
+		r.DoneAt = &now
+		switch {
+		case u.OrgID() != exp.OrganizationID:
+			r.Outcome, r.Detail = "skipped", "no longer a member of the organization"
+		case u.Role == users.Owner:
+			r.Outcome, r.Detail = "skipped", "the Owner is never removed"
+		case atVerifiedDomain(tx, exp.OrganizationID, u.Email):
+			r.Outcome, r.Detail = "skipped", "their address is also at a domain the organization has verified"
+		default:
+			var ids []string
+			if err := tx.Model(&users.Account{}).Where("owner_id = ? AND organization_id = ?", u.ID, exp.OrganizationID).Order("id").Pluck("id", &ids).Error; err != nil {
+				return fmt.Errorf("domains: unable to list the accounts of %d: %w", u.ID, err)
+			}
+			details, err := orgs.RemoveMembers(tx, exp.OrganizationID, []int64{u.ID})
+			if err != nil {
+				return err
+			}
+			r.Outcome, r.Accounts, r.Role = "removed", strings.Join(ids, ","), u.Role
+			var org orgs.Organization
+			tx.Take(&org, exp.OrganizationID)
+			if err := audit.Record(tx, now, exp.OrganizationID, audit.System, "member.removed",
+				audit.Target{Type: "user", ID: strconv.FormatInt(u.ID, 10), Label: u.Email},
+				exp.UnicodeName+" expired; "+details); err != nil {
+				return err
+			}
+			if err := mail.Enqueue(tx, now, mail.RemovedByExpiry(u.Email, u.Name, org.Name, exp.UnicodeName)); err != nil {
+				return err
+			}
+		}
+		return tx.Save(&r).Error
+	})
+}
+
+// atVerifiedDomain reports whether an email address is at a domain the
+// organization has verified.
+func atVerifiedDomain(tx *gorm.DB, orgID int64, email string) bool {
+	var n int64
+	tx.Model(&Domain{}).Where("organization_id = ? AND status = ?", orgID, Verified).
+		Where("(? LIKE '%@' || name OR ? LIKE '%.' || name)", email, email).Count(&n)
+	return n > 0
+}
+
+// closeExpiry marks an expiry finished and emails its summary, once.
+func (s *Service) closeExpiry(ctx context.Context, id int64) error {
+	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var exp Expiry
+		if err := database.ForUpdate(tx).Take(&exp, id).Error; err != nil {
+			return fmt.Errorf("domains: unable to read expiry %d: %w", id, err)
+		}
+		if exp.FinishedAt != nil {
+			return nil
+		}
+		var removed []Removal
+		if err := tx.Where("expiry_id = ? AND outcome = 'removed'", id).Order("email").Find(&removed).Error; err != nil {
+			return fmt.Errorf("domains: unable to read the removals of expiry %d: %w", id, err)
+		}
+		now := s.Now()
+		if err := tx.Model(&exp).Updates(map[string]any{"finished_at": now, "lease_until": nil}).Error; err != nil {
+			return fmt.Errorf("domains: unable to finish expiry %d: %w", id, err)
+		}
+		list := make([]string, len(removed))
+		for i, r := range removed {
+			list[i] = r.Name + " <" + r.Email + ">"
+		}
+		gone := Domain{ID: 0, OrganizationID: exp.OrganizationID, Name: exp.DomainName, UnicodeName: exp.UnicodeName}
+		t := transition{tx: tx, d: &gone, now: now, who: audit.System}
+		link := ""
+		if s.BaseURL != nil {
+			u := *s.BaseURL
+			u.Path += "/admin/domains"
+			link = u.String()
+		}
+		s.tellAdmins(&t, func(to users.User, org string) mail.Email {
+			return mail.DomainExpired(to.Email, to.Name, org, exp.UnicodeName, list, link)
+		})
+		slog.Info("domains: expiry finished", "domain", exp.DomainName, "organization", exp.OrganizationID, "removed", len(removed))
+		return t.err
+	})
+}
+
+// resumeExpiries finishes the expiries that a stopped instance left open.
+func (s *Service) resumeExpiries(ctx context.Context) error {
+	for ctx.Err() == nil {
+		var exp Expiry
+		found := false
+		err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			now := s.Now()
+			var open []Expiry
+			err := database.SkipLocked(tx).Where("finished_at IS NULL AND (lease_until IS NULL OR lease_until < ?)", now).
+				Order("id").Limit(1).Find(&open).Error
+			if err != nil || len(open) == 0 {
+				return err
+			}
+			exp, found = open[0], true
+			return tx.Model(&exp).Update("lease_until", now.Add(lease)).Error
+		})
+		if err != nil {
+			return fmt.Errorf("domains: unable to claim an open expiry: %w", err)
+		}
+		if !found {
+			return nil
+		}
+		if err := s.finishExpiry(ctx, exp); err != nil {
+			return err
+		}
+	}
+	return nil
+}

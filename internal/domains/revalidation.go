@@ -1,0 +1,188 @@
+package domains
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"admincenter/internal/database"
+	"admincenter/internal/mail"
+	"admincenter/internal/orgs"
+	"admincenter/internal/users"
+)
+
+// startRevalidation gives a verified domain whose proof went missing its
+// grace period. The deadline is set once, here, and never moves later.
+func (s *Service) startRevalidation(t *transition, why string) {
+	d, now := t.d, t.now
+	deadline := now.Add(s.GracePeriod)
+	d.Status, d.RevalidationStartedAt, d.DeadlineAt = Revalidating, &now, &deadline
+	d.WarnedFirstAt, d.WarnedLastAt = nil, nil
+	atRisk, err := usersAtRisk(t.tx, *d)
+	if err != nil {
+		t.err = err
+		return
+	}
+	t.event("domain.revalidation_required", fmt.Sprintf("Verified → Re-validation required until %s: %s", deadline.UTC().Format(time.RFC3339), why))
+	s.tellAdmins(t, func(to users.User, org string) mail.Email {
+		return mail.RevalidationRequired(to.Email, to.Name, org, d.UnicodeName, why, deadline, atRisk, s.domainLink(*d))
+	})
+}
+
+// Reminders are written 7 days and 1 day before the deadline with the
+// default 30-day grace period; shorter periods (in tests and demos) scale
+// them.
+func (s *Service) firstWarning() time.Duration { return s.GracePeriod * 7 / 30 }
+func (s *Service) lastWarning() time.Duration  { return s.GracePeriod / 30 }
+
+// remind writes the reminder that is due for a domain in re-validation,
+// if any. Only the most urgent one goes out when both are due.
+func (s *Service) remind(t *transition) {
+	d, now := t.d, t.now
+	left := d.DeadlineAt.Sub(now)
+	switch {
+	case d.WarnedLastAt == nil && left <= s.lastWarning():
+		d.WarnedFirstAt, d.WarnedLastAt = coalesce(d.WarnedFirstAt, now), &now
+	case d.WarnedFirstAt == nil && left <= s.firstWarning():
+		d.WarnedFirstAt = &now
+	default:
+		return
+	}
+	atRisk, err := usersAtRisk(t.tx, *d)
+	if err != nil {
+		t.err = err
+		return
+	}
+	t.event("domain.revalidation_reminder", humanDuration(left)+" left")
+	s.tellAdmins(t, func(to users.User, org string) mail.Email {
+		return mail.RevalidationReminder(to.Email, to.Name, org, d.UnicodeName, humanDuration(left), *d.DeadlineAt, atRisk, s.domainLink(*d))
+	})
+}
+
+func coalesce(t *time.Time, now time.Time) *time.Time {
+	if t != nil {
+		return t
+	}
+	return &now
+}
+
+// tellAdmins writes an email to the Owner and every Administrator of the
+// domain's organization, in the transaction of the change it reports.
+func (s *Service) tellAdmins(t *transition, email func(to users.User, org string) mail.Email) {
+	if t.err != nil {
+		return
+	}
+	var org orgs.Organization
+	if err := t.tx.Take(&org, t.d.OrganizationID).Error; err != nil {
+		t.err = fmt.Errorf("domains: unable to read organization %d: %w", t.d.OrganizationID, err)
+		return
+	}
+	var admins []users.User
+	err := t.tx.Where("organization_id = ? AND role IN ? AND deactivated_at IS NULL", org.ID, []users.Role{users.Owner, users.Admin}).
+		Order("id").Find(&admins).Error
+	if err != nil {
+		t.err = fmt.Errorf("domains: unable to list the admins of %d: %w", org.ID, err)
+		return
+	}
+	for _, a := range admins {
+		if err := mail.Enqueue(t.tx, t.now, email(a, org.Name)); err != nil {
+			t.err = err
+			return
+		}
+	}
+}
+
+func (s *Service) domainLink(d Domain) string {
+	if s.BaseURL == nil {
+		return ""
+	}
+	u := *s.BaseURL
+	u.Path += fmt.Sprintf("/admin/domains/%d", d.ID)
+	return u.String()
+}
+
+// emailAtDomain is the SQL condition "users.email is at domain ?" (the
+// domain itself or one of its subdomains), for a name given twice.
+const emailAtDomain = "(users.email LIKE '%@' || ? OR users.email LIKE '%.' || ?)"
+
+// atRiskQuery selects the managed users an expiry would remove: those at
+// the domain, but not the Owner and not those whose email is also at
+// another domain the organization has verified.
+func atRiskQuery(db *gorm.DB, d Domain) *gorm.DB {
+	return db.Table("users").
+		Where("users.organization_id = ? AND users.role <> ?", d.OrganizationID, users.Owner).
+		Where(emailAtDomain, d.Name, d.Name).
+		Where(`NOT EXISTS (SELECT 1 FROM domains other WHERE other.organization_id = users.organization_id
+			AND other.status = ? AND other.id <> ? AND (users.email LIKE '%@' || other.name OR users.email LIKE '%.' || other.name))`,
+			Verified, d.ID)
+}
+
+func usersAtRisk(db *gorm.DB, d Domain) (int64, error) {
+	var n int64
+	if err := atRiskQuery(db, d).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("domains: unable to count the users at %s: %w", d.Name, err)
+	}
+	return n, nil
+}
+
+// Warning is a domain in re-validation, as the Admin Center's banner shows it.
+type Warning struct {
+	DomainID    int64
+	Name        string
+	Deadline    time.Time
+	UsersAtRisk int64
+}
+
+// Warnings returns the organization's domains in re-validation, soonest
+// deadline first.
+func (s *Service) Warnings(ctx context.Context, orgID int64) ([]Warning, error) {
+	var list []Domain
+	db := s.DB.WithContext(ctx)
+	if err := db.Where("organization_id = ? AND status = ?", orgID, Revalidating).Order("deadline_at").Find(&list).Error; err != nil {
+		return nil, fmt.Errorf("domains: unable to list domains in re-validation: %w", err)
+	}
+	out := make([]Warning, len(list))
+	for i, d := range list {
+		n, err := usersAtRisk(db, d)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = Warning{DomainID: d.ID, Name: d.UnicodeName, Deadline: *d.DeadlineAt, UsersAtRisk: n}
+	}
+	return out, nil
+}
+
+// humanDuration writes a duration the way people say it: "30 days",
+// "5 hours", "1 minute", "12 seconds".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return plural(int((d+12*time.Hour)/(24*time.Hour)), "day")
+	case d >= 2*time.Hour:
+		return plural(int((d+30*time.Minute)/time.Hour), "hour")
+	case d >= 2*time.Minute:
+		return plural(int((d+30*time.Second)/time.Minute), "minute")
+	}
+	return plural(max(0, int(d.Round(time.Second)/time.Second)), "second")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// lockAlive re-reads a domain for a change, or reports that it is gone.
+func lockAlive(tx *gorm.DB, id int64) (Domain, bool, error) {
+	var found []Domain
+	if err := database.ForUpdate(tx).Where("id = ?", id).Limit(1).Find(&found).Error; err != nil {
+		return Domain{}, false, fmt.Errorf("domains: unable to read domain %d: %w", id, err)
+	}
+	if len(found) == 0 {
+		return Domain{}, false, nil
+	}
+	return found[0], true, nil
+}
