@@ -191,7 +191,7 @@ func diagnosticOf(ch domains.Check, status domains.Status) templates.Diagnostic 
 			}
 			d.DNSQueries = append(d.DNSQueries, templates.DNSQueryRow{
 				Server: q.Server, Name: q.Name, Type: q.Type, Transport: strings.ToUpper(q.Transport), Answer: answer,
-				Took: q.Duration.Round(time.Millisecond).String(),
+				Took: took(q.Duration),
 			})
 		}
 		d.CNAMEs, d.Values, d.More = r.DNS.CNAMEs, r.DNS.Values, r.DNS.More
@@ -243,4 +243,9 @@ Thank you!
 // %20, since mail programs show a + as it is.
 func mailtoEscape(s string) string {
 	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+}
+
+// took shows a query's time to the tenth of a millisecond.
+func took(d time.Duration) string {
+	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
 }

@@ -33,7 +33,12 @@ func (s *Server) verifyDomain(c echo.Context) error {
 		}
 		return redirect(c, fmt.Sprintf("/admin/domains/%d", id))
 	}
-	if err := s.warn(c, "Not verified yet. See below what we looked for and what we found."); err != nil {
+	msg := "Not verified yet. See below what we looked for and what we found."
+	if d.Status == domains.Revalidating {
+		msg = fmt.Sprintf("The proof of %s is missing. Restore it before %s, or the domain will be deleted from your organization. See below what we looked for and what we found.",
+			d.UnicodeName, d.DeadlineAt.UTC().Format("2 Jan 2006 15:04 UTC"))
+	}
+	if err := s.warn(c, msg); err != nil {
 		return err
 	}
 	return redirect(c, page+"#last-check")

@@ -6,7 +6,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -14,7 +16,18 @@ import (
 	"admincenter/internal/testdb"
 )
 
-func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+// TestMain runs the tests, or, when a test starts this binary again with
+// ADMINCENTER_CHILD_ARGS, the admincenter command itself: a real process
+// that a test can kill.
+func TestMain(m *testing.M) {
+	if args := os.Getenv("ADMINCENTER_CHILD_ARGS"); args != "" {
+		time.Local = time.UTC
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		os.Exit(run(ctx, strings.Fields(args), os.Getenv, os.Stdout, os.Stderr))
+	}
+	os.Exit(testdb.Main(m))
+}
 
 func env(vars ...string) func(string) string {
 	m := map[string]string{}

@@ -61,7 +61,7 @@ func New(cfg *config.Config, db *gorm.DB, now func() time.Time, passwordCost int
 		Domains: &domains.Service{
 			DB: db, Now: now, Checker: checker, Providers: providers, BaseURL: cfg.BaseURL,
 			RecheckInterval: cfg.RecheckInterval, PropagationWindow: cfg.PropagationWindow,
-			GracePeriod: cfg.GracePeriod, InconclusiveLimit: cfg.InconclusiveLimit,
+			GracePeriod: cfg.GracePeriod, InconclusiveLimit: cfg.InconclusiveLimit, ClaimLease: cfg.ClaimLease,
 			Metrics: domains.NewMetrics(db),
 		},
 		Invites: &invites.Service{DB: db, Now: now, BaseURL: cfg.BaseURL, Providers: providers, Users: people},

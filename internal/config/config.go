@@ -29,6 +29,7 @@ type Config struct {
 	PropagationWindow  time.Duration  // ADMINCENTER_PROPAGATION_WINDOW
 	InconclusiveLimit  time.Duration  // ADMINCENTER_INCONCLUSIVE_LIMIT; checks that cannot tell count as failures after this long
 	Tick               time.Duration  // ADMINCENTER_TICK
+	ClaimLease         time.Duration  // ADMINCENTER_CLAIM_LEASE; background work a stopped instance claimed is taken over after this
 	SMTPURL            *url.URL       // SMTP_URL; nil: mail stays in the outbox
 	Dev                bool           // ADMINCENTER_DEV
 	TrustedProxies     []netip.Prefix // ADMINCENTER_TRUSTED_PROXIES; X-Forwarded-For is believed only from these
@@ -69,6 +70,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		PropagationWindow:  r.duration("ADMINCENTER_PROPAGATION_WINDOW", 72*time.Hour),
 		InconclusiveLimit:  r.duration("ADMINCENTER_INCONCLUSIVE_LIMIT", 72*time.Hour),
 		Tick:               r.duration("ADMINCENTER_TICK", time.Minute),
+		ClaimLease:         r.duration("ADMINCENTER_CLAIM_LEASE", 2*time.Minute),
 		SMTPURL:            r.smtpURL("SMTP_URL"),
 		Dev:                r.bool("ADMINCENTER_DEV", false),
 		TrustedProxies:     r.prefixes("ADMINCENTER_TRUSTED_PROXIES"),

@@ -15,8 +15,13 @@ import (
 )
 
 // lease is how long a claimed piece of work may take before another
-// instance may take it over; it is well above checkTimeout.
-const lease = 2 * time.Minute
+// instance may take it over; by default well above checkTimeout.
+func (s *Service) lease() time.Duration {
+	if s.ClaimLease > 0 {
+		return s.ClaimLease
+	}
+	return 2 * time.Minute
+}
 
 // RunDue does the domain work that is due: automatic checks (pending
 // domains on their propagation schedule, verified and re-validating ones
@@ -77,7 +82,7 @@ func (s *Service) claim(ctx context.Context, n int) ([]Domain, error) {
 		for i, d := range batch {
 			ids[i] = d.ID
 		}
-		return tx.Model(&Domain{}).Where("id IN ?", ids).Update("lease_until", now.Add(lease)).Error
+		return tx.Model(&Domain{}).Where("id IN ?", ids).Update("lease_until", now.Add(s.lease())).Error
 	})
 	if err != nil {
 		return nil, fmt.Errorf("domains: unable to claim due work: %w", err)

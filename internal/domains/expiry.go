@@ -62,8 +62,8 @@ func (s *Service) beginExpiry(t *transition) Expiry {
 	}
 	exp := Expiry{OrganizationID: d.OrganizationID, DomainName: d.Name, UnicodeName: d.UnicodeName,
 		DeadlineAt: *d.DeadlineAt, StartedAt: now}
-	lease := now.Add(lease)
-	exp.LeaseUntil = &lease
+	until := now.Add(s.lease())
+	exp.LeaseUntil = &until
 	if err := t.tx.Create(&exp).Error; err != nil {
 		t.err = fmt.Errorf("domains: unable to record the expiry of %s: %w", d.Name, err)
 		return exp
@@ -101,7 +101,7 @@ func (s *Service) finishExpiry(ctx context.Context, exp Expiry) error {
 				return err
 			}
 		}
-		if err := s.DB.WithContext(ctx).Model(&Expiry{}).Where("id = ?", exp.ID).Update("lease_until", s.Now().Add(lease)).Error; err != nil {
+		if err := s.DB.WithContext(ctx).Model(&Expiry{}).Where("id = ?", exp.ID).Update("lease_until", s.Now().Add(s.lease())).Error; err != nil {
 			return fmt.Errorf("domains: unable to renew the lease of expiry %d: %w", exp.ID, err)
 		}
 	}
@@ -217,7 +217,7 @@ func (s *Service) resumeExpiries(ctx context.Context) error {
 				return err
 			}
 			exp, found = open[0], true
-			return tx.Model(&exp).Update("lease_until", now.Add(lease)).Error
+			return tx.Model(&exp).Update("lease_until", now.Add(s.lease())).Error
 		})
 		if err != nil {
 			return fmt.Errorf("domains: unable to claim an open expiry: %w", err)

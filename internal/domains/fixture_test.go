@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -27,9 +28,14 @@ import (
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
 const (
-	recheck = 24 * time.Hour
-	window  = 72 * time.Hour
+	recheck           = 24 * time.Hour
+	window            = 72 * time.Hour
+	grace             = 30 * 24 * time.Hour
+	inconclusiveLimit = 72 * time.Hour
 )
+
+// baseURL starts the links in emails.
+var baseURL = &url.URL{Scheme: "https", Host: "admin.example.test"}
 
 // siteNames resolve to the test website, which has a certificate for
 // each; other names do not exist.
@@ -38,13 +44,15 @@ var siteNames = []string{"acme.test", "eu.acme.test", "globex.test", "initech.te
 // fixture is a database, a fake clock, and the Internet of a test: a DNS
 // server and a website on loopback, both checked by the real checker.
 type fixture struct {
-	db   *gorm.DB
-	clk  *clock.Fake
-	dns  *testnet.DNS
-	site *testnet.Site
-	orgs *orgs.Service
-	svc  *domains.Service
-	ctx  context.Context
+	db      *gorm.DB
+	clk     *clock.Fake
+	dns     *testnet.DNS
+	site    *testnet.Site
+	ca      *testnet.CA
+	checker *verify.Checker // the real checker, asking dns
+	orgs    *orgs.Service
+	svc     *domains.Service
+	ctx     context.Context
 
 	mu    sync.Mutex
 	files map[string][]byte // "host/path" → body the website serves
@@ -63,20 +71,34 @@ func newFixture(t *testing.T, db *gorm.DB) *fixture {
 		zone = append(zone, name+". 300 IN A 127.0.0.1")
 	}
 	f.dns = testnet.StartDNS(t, zone...)
-	ca := testnet.NewCA(t, "Test CA")
-	f.site = testnet.StartSite(t, ca.Issue(t, siteNames...), f.serve)
-	checker, err := verify.New(verify.Config{
-		DNSServers: []string{f.dns.Addr}, HTTPSPort: f.site.Port, AllowPrivate: true, RootCAs: ca.Pool,
+	f.ca = testnet.NewCA(t, "Test CA")
+	f.site = testnet.StartSite(t, f.ca.Issue(t, siteNames...), f.serve)
+	f.checker = f.checkerAsking(t, f.dns.Addr, 0)
+	f.orgs = &orgs.Service{DB: db, Now: f.clk.Now}
+	f.svc = f.service()
+	return f
+}
+
+// service returns a Service on the fixture's database, clock and checker,
+// as one more instance of the product would have.
+func (f *fixture) service() *domains.Service {
+	return &domains.Service{
+		DB: f.db, Now: f.clk.Now, Checker: f.checker, Providers: domains.DefaultBlocklist(), BaseURL: baseURL,
+		RecheckInterval: recheck, PropagationWindow: window, GracePeriod: grace, InconclusiveLimit: inconclusiveLimit,
+	}
+}
+
+// checkerAsking returns a real checker that asks the DNS server at addr
+// and fetches files from the test website; dnsTimeout 0 is the default.
+func (f *fixture) checkerAsking(t *testing.T, addr string, dnsTimeout time.Duration) *verify.Checker {
+	t.Helper()
+	c, err := verify.New(verify.Config{
+		DNSServers: []string{addr}, HTTPSPort: f.site.Port, AllowPrivate: true, RootCAs: f.ca.Pool, DNSTimeout: dnsTimeout,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.orgs = &orgs.Service{DB: db, Now: f.clk.Now}
-	f.svc = &domains.Service{
-		DB: db, Now: f.clk.Now, Checker: checker, Providers: domains.DefaultBlocklist(),
-		RecheckInterval: recheck, PropagationWindow: window,
-	}
-	return f
+	return c
 }
 
 func (f *fixture) serve(w http.ResponseWriter, r *http.Request) {

@@ -34,6 +34,7 @@ type Service struct {
 	PropagationWindow time.Duration // pending domains are checked automatically this long after a Verify click
 	GracePeriod       time.Duration // time to restore a missing proof before the domain expires
 	InconclusiveLimit time.Duration // checks that cannot tell count as a missing proof after this long
+	ClaimLease        time.Duration // claimed work of a stopped instance is taken over after this; 0: 2 minutes
 	Metrics           *Metrics      // may be nil
 }
 
