@@ -69,6 +69,6 @@ func (s *Server) routes() {
 // neither, so stray requests write nothing.
 func (s *Server) page(method string) func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
 	return func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
-		s.echo.Add(method, path, h, append([]echo.MiddlewareFunc{s.withSession, s.csrf}, m...)...)
+		s.echo.Add(method, path, h, append([]echo.MiddlewareFunc{s.countInFlight, s.withSession, s.csrf}, m...)...)
 	}
 }

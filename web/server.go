@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -46,6 +47,7 @@ type Server struct {
 	baseline *echo.Echo // benchmarks only; see EnableBaseline
 	sessions *sessionstore.Store
 	metrics  *metrics
+	inFlight atomic.Int64 // page requests being served
 }
 
 // New builds the server and its routes.
@@ -98,6 +100,33 @@ func hstsMaxAge(c *config.Config) int {
 		return 31536000
 	}
 	return 0
+}
+
+// yieldPause is how long background work waits, per check, while people
+// are using the pages: it keeps going, at a fraction of its pace.
+const yieldPause = 20 * time.Millisecond
+
+// Yield waits a moment when page requests are being served, so that
+// background work (the domain re-checks) gives way to people.
+func (s *Server) Yield(ctx context.Context) {
+	if s.inFlight.Load() == 0 {
+		return
+	}
+	t := time.NewTimer(yieldPause)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// countInFlight keeps count of the page requests being served.
+func (s *Server) countInFlight(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		s.inFlight.Add(1)
+		defer s.inFlight.Add(-1)
+		return next(c)
+	}
 }
 
 // PurgeSessions deletes expired sessions.

@@ -149,6 +149,7 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 		return usageError{err}
 	}
 	srv := web.New(svc.Deps(secret))
+	svc.Domains.Pace = srv.Yield // re-checks give way to people using the pages
 	if *baseline {
 		slog.Warn("web: --bench-baseline serves /bench/baseline/ without authentication; use it only to benchmark")
 		srv.EnableBaseline()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -36,11 +37,15 @@ func (s *Service) RunDue(ctx context.Context, concurrency int) (int, error) {
 	}
 	concurrency = max(concurrency, 1)
 	sem := make(chan struct{}, concurrency)
+	rec := s.startRecorder()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() {
+		wg.Wait()
+		rec.close()
+	}()
 	done := 0
 	for ctx.Err() == nil {
-		batch, err := s.claim(ctx, 2*concurrency)
+		batch, err := s.claim(ctx, 4*concurrency)
 		if err != nil || len(batch) == 0 {
 			return done, err
 		}
@@ -53,7 +58,7 @@ func (s *Service) RunDue(ctx context.Context, concurrency int) (int, error) {
 			}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				s.process(ctx, d)
+				s.process(ctx, d, rec)
 			})
 		}
 		done += len(batch)
@@ -61,22 +66,38 @@ func (s *Service) RunDue(ctx context.Context, concurrency int) (int, error) {
 	return done, nil
 }
 
-// dueWhere selects the domains with work due at now: a check, or for a
-// domain in re-validation, a reminder or its expiry.
-func (s *Service) dueWhere(db *gorm.DB, now time.Time) *gorm.DB {
-	return db.Where(`(lease_until IS NULL OR lease_until < ?) AND (next_check_at <= ? OR (status = ? AND (deadline_at <= ?
-		OR (warned_first_at IS NULL AND deadline_at <= ?) OR (warned_last_at IS NULL AND deadline_at <= ?))))`,
-		now, now, Revalidating, now, now.Add(s.firstWarning()), now.Add(s.lastWarning()))
+// checkDue selects the domains whose check is due at now; it follows the
+// index on next_check_at.
+func checkDue(db *gorm.DB, now time.Time) *gorm.DB {
+	return db.Where("next_check_at <= ? AND (lease_until IS NULL OR lease_until < ?)", now, now)
 }
 
-// claim takes a lease on the next domains with work due.
+// eventDue selects the domains in re-validation with a reminder or their
+// expiry due at now; it follows the index on deadline_at.
+func (s *Service) eventDue(db *gorm.DB, now time.Time) *gorm.DB {
+	return db.Where(`status = ? AND deadline_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+		AND (deadline_at <= ? OR (warned_first_at IS NULL AND deadline_at <= ?) OR (warned_last_at IS NULL AND deadline_at <= ?))`,
+		Revalidating, now.Add(s.firstWarning()), now, now, now.Add(s.firstWarning()), now.Add(s.lastWarning()))
+}
+
+// claim takes a lease on the next domains with work due: re-validation
+// events first, then checks, oldest first.
 func (s *Service) claim(ctx context.Context, n int) ([]Domain, error) {
 	var batch []Domain
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		now := s.Now()
-		err := s.dueWhere(database.SkipLocked(tx), now).Order("next_check_at, id").Limit(n).Find(&batch).Error
-		if err != nil || len(batch) == 0 {
+		if err := s.eventDue(database.SkipLocked(tx), now).Order("deadline_at, id").Limit(n).Find(&batch).Error; err != nil {
 			return err
+		}
+		if len(batch) < n {
+			var checks []Domain
+			if err := checkDue(database.SkipLocked(tx), now).Order("next_check_at, id").Limit(n - len(batch)).Find(&checks).Error; err != nil {
+				return err
+			}
+			batch = append(batch, withoutDuplicates(batch, checks)...)
+		}
+		if len(batch) == 0 {
+			return nil
 		}
 		ids := make([]int64, len(batch))
 		for i, d := range batch {
@@ -90,12 +111,29 @@ func (s *Service) claim(ctx context.Context, n int) ([]Domain, error) {
 	return batch, nil
 }
 
+func withoutDuplicates(have, more []Domain) []Domain {
+	out := more[:0]
+	for _, d := range more {
+		if !slices.ContainsFunc(have, func(h Domain) bool { return h.ID == d.ID }) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // Backlog counts the domains with work due and not claimed.
 func (s *Service) Backlog(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.dueWhere(s.DB.WithContext(ctx).Model(&Domain{}), s.Now()).Count(&n).Error
-	s.Metrics.setBacklog(n)
-	return n, err
+	now := s.Now()
+	var checks, events int64
+	db := s.DB.WithContext(ctx)
+	if err := checkDue(db.Model(&Domain{}), now).Count(&checks).Error; err != nil {
+		return 0, err
+	}
+	if err := s.eventDue(db.Model(&Domain{}), now).Where("NOT (next_check_at <= ?)", now).Count(&events).Error; err != nil {
+		return 0, err
+	}
+	s.Metrics.setBacklog(checks + events)
+	return checks + events, nil
 }
 
 // release gives back the lease of work that was claimed but not done, so
@@ -109,19 +147,27 @@ func (s *Service) release(id int64) {
 
 // process does a claimed domain's due work: its check, then at the
 // deadline its expiry, or a reminder.
-func (s *Service) process(ctx context.Context, d Domain) {
+func (s *Service) process(ctx context.Context, d Domain, rec *recorder) {
 	now := s.Now()
 	atDeadline := d.Status == Revalidating && d.DeadlineAt != nil && !now.Before(*d.DeadlineAt)
 	if atDeadline || (d.NextCheckAt != nil && !now.Before(*d.NextCheckAt)) {
+		if s.Pace != nil {
+			s.Pace(ctx)
+		}
 		// At the deadline a last check gives the proof one more chance.
 		report := s.automaticCheck(ctx, d)
 		if ctx.Err() != nil {
 			s.release(d.ID) // stopping: leave it to the next instance
 			return
 		}
+		if d.Status == Verified && report.Outcome() == verify.Found {
+			rec.add(d, report) // nothing changes but the schedule
+			return
+		}
 		var err error
 		if d, err = s.record(context.WithoutCancel(ctx), d.ID, report, nil, ""); err != nil && err != ErrVerifiedElsewhere {
 			slog.Error("domains: automatic check not recorded", "domain", d.Name, "err", err)
+			s.release(d.ID) // let the next tick try again
 			return
 		}
 	}

@@ -157,11 +157,12 @@ func (s *Service) removeOne(ctx context.Context, exp Expiry, removalID int64) er
 }
 
 // atVerifiedDomain reports whether an email address is at a domain the
-// organization has verified.
+// organization has verified, by its A-label or its U-label.
 func atVerifiedDomain(tx *gorm.DB, orgID int64, email string) bool {
 	var n int64
 	tx.Model(&Domain{}).Where("organization_id = ? AND status = ?", orgID, Verified).
-		Where("(? LIKE '%@' || name OR ? LIKE '%.' || name)", email, email).Count(&n)
+		Where("(? LIKE '%@' || name OR ? LIKE '%.' || name OR ? LIKE '%@' || unicode_name OR ? LIKE '%.' || unicode_name)",
+			email, email, email, email).Count(&n)
 	return n > 0
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"admincenter/internal/audit"
 	"admincenter/internal/clock"
 	"admincenter/internal/domains"
+	"admincenter/internal/mail"
 	"admincenter/internal/orgs"
 	"admincenter/internal/testdb"
 	"admincenter/internal/testnet"
@@ -268,3 +270,135 @@ func sameTime(a, b *time.Time) bool {
 	}
 	return a.Equal(*b)
 }
+
+// verifiedBy adds a domain and proves it by the method: the TXT record for
+// DNS, the file on the website for HTTPS.
+func (f *fixture) verifiedBy(t *testing.T, actor users.User, name string, method verify.Method) domains.Domain {
+	t.Helper()
+	d := f.add(t, actor, name)
+	if method == verify.HTTPS {
+		f.publishFile(d)
+	} else {
+		f.publishTXT(t, d)
+	}
+	d, _, err := f.svc.Verify(f.ctx, actor.ID, d.ID, method)
+	if err != nil || d.Status != domains.Verified || d.VerifiedMethod != method {
+		t.Fatalf("Verify(%s) by %s = %s by %s, %v", name, method, d.Status, d.VerifiedMethod, err)
+	}
+	return d
+}
+
+// unpublishFile takes the domain's verification file off the website.
+func (f *fixture) unpublishFile(d domains.Domain) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.files, d.Name+"/"+d.FileName)
+}
+
+// withdrawProof takes both proofs of the domain away: its TXT name no
+// longer exists and the website answers 404 for its file.
+func (f *fixture) withdrawProof(d domains.Domain) {
+	f.dns.Remove(d.TXTName())
+	f.unpublishFile(d)
+}
+
+// demote withdraws the proof of a verified domain and runs its next daily
+// check, which starts its re-validation.
+func (f *fixture) demote(t *testing.T, d domains.Domain) domains.Domain {
+	t.Helper()
+	f.withdrawProof(d)
+	f.advanceTo(t, *f.reload(t, d.ID).NextCheckAt)
+	f.runDue(t)
+	got := f.reload(t, d.ID)
+	if got.Status != domains.Revalidating || !sameTime(got.DeadlineAt, at(f.clk.Now().Add(grace))) {
+		t.Fatalf("after the proof went missing: %+v", got)
+	}
+	return got
+}
+
+// advanceTo moves the fake clock forward to when.
+func (f *fixture) advanceTo(t *testing.T, when time.Time) {
+	t.Helper()
+	d := when.Sub(f.clk.Now())
+	if d < 0 {
+		t.Fatalf("the clock cannot go back %s", -d)
+	}
+	f.clk.Advance(d)
+}
+
+// tickUntil runs the due work every step, as the ticker does, from one
+// step after now until end (included), calling each after every run.
+func (f *fixture) tickUntil(t *testing.T, step time.Duration, end time.Time, each func(now time.Time)) {
+	t.Helper()
+	for f.clk.Now().Before(end) {
+		f.clk.Advance(min(step, end.Sub(f.clk.Now())))
+		f.runDue(t)
+		if each != nil {
+			each(f.clk.Now())
+		}
+	}
+}
+
+// emails returns the emails written with the subject, oldest first.
+func (f *fixture) emails(t *testing.T, subject string) []mail.Message {
+	t.Helper()
+	var out []mail.Message
+	if err := f.db.Where("subject = ?", subject).Order("id").Find(&out).Error; err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// recipients returns who was sent an email with the subject, one entry
+// per email, sorted.
+func (f *fixture) recipients(t *testing.T, subject string) []string {
+	t.Helper()
+	var out []string
+	for _, m := range f.emails(t, subject) {
+		out = append(out, m.Recipient)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// audited returns the organization's audit entries with the action,
+// oldest first.
+func (f *fixture) audited(t *testing.T, orgID int64, action string) []audit.Entry {
+	t.Helper()
+	var out []audit.Entry
+	if err := f.db.Where("organization_id = ? AND action = ?", orgID, action).Order("id").Find(&out).Error; err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// deactivate switches off a user's login.
+func (f *fixture) deactivate(t *testing.T, u users.User) {
+	t.Helper()
+	if err := f.db.Model(&u).Update("deactivated_at", f.clk.Now()).Error; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// account gives the user a new account, in their organization if any.
+func (f *fixture) account(t *testing.T, owner users.User, name string) users.Account {
+	t.Helper()
+	owner = f.reloadUser(t, owner)
+	a := users.Account{ID: users.NewAccountID(), Name: name, OwnerID: owner.ID, OrganizationID: owner.OrganizationID, CreatedAt: f.clk.Now()}
+	if err := f.db.Create(&a).Error; err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func (f *fixture) reloadAccount(t *testing.T, id string) users.Account {
+	t.Helper()
+	var a users.Account
+	if err := f.db.Take(&a, "id = ?", id).Error; err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// deadlineText is a time as the emails and the refusals write it.
+func deadlineText(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") }

@@ -104,8 +104,9 @@ func (s *Service) domainLink(d Domain) string {
 }
 
 // emailAtDomain is the SQL condition "users.email is at domain ?" (the
-// domain itself or one of its subdomains), for a name given twice.
-const emailAtDomain = "(users.email LIKE '%@' || ? OR users.email LIKE '%.' || ?)"
+// domain itself or one of its subdomains), for a name given twice as its
+// A-label, then twice as its U-label: an address may use either form.
+const emailAtDomain = "(users.email LIKE '%@' || ? OR users.email LIKE '%.' || ? OR users.email LIKE '%@' || ? OR users.email LIKE '%.' || ?)"
 
 // atRiskQuery selects the managed users an expiry would remove: those at
 // the domain, but not the Owner and not those whose email is also at
@@ -113,9 +114,10 @@ const emailAtDomain = "(users.email LIKE '%@' || ? OR users.email LIKE '%.' || ?
 func atRiskQuery(db *gorm.DB, d Domain) *gorm.DB {
 	return db.Table("users").
 		Where("users.organization_id = ? AND users.role <> ?", d.OrganizationID, users.Owner).
-		Where(emailAtDomain, d.Name, d.Name).
+		Where(emailAtDomain, d.Name, d.Name, d.UnicodeName, d.UnicodeName).
 		Where(`NOT EXISTS (SELECT 1 FROM domains other WHERE other.organization_id = users.organization_id
-			AND other.status = ? AND other.id <> ? AND (users.email LIKE '%@' || other.name OR users.email LIKE '%.' || other.name))`,
+			AND other.status = ? AND other.id <> ? AND (users.email LIKE '%@' || other.name OR users.email LIKE '%.' || other.name
+			OR users.email LIKE '%@' || other.unicode_name OR users.email LIKE '%.' || other.unicode_name))`,
 			Verified, d.ID)
 }
 
@@ -149,7 +151,10 @@ func (s *Service) Warnings(ctx context.Context, orgID int64) ([]Warning, error) 
 		if err != nil {
 			return nil, err
 		}
-		out[i] = Warning{DomainID: d.ID, Name: d.UnicodeName, Deadline: *d.DeadlineAt, UsersAtRisk: n}
+		out[i] = Warning{DomainID: d.ID, Name: d.UnicodeName, UsersAtRisk: n}
+		if d.DeadlineAt != nil {
+			out[i].Deadline = *d.DeadlineAt
+		}
 	}
 	return out, nil
 }
@@ -158,7 +163,7 @@ func (s *Service) Warnings(ctx context.Context, orgID int64) ([]Warning, error) 
 // "5 hours", "1 minute", "12 seconds".
 func humanDuration(d time.Duration) string {
 	switch {
-	case d >= 48*time.Hour:
+	case d >= 24*time.Hour:
 		return plural(int((d+12*time.Hour)/(24*time.Hour)), "day")
 	case d >= 2*time.Hour:
 		return plural(int((d+30*time.Minute)/time.Hour), "hour")

@@ -36,6 +36,9 @@ type Service struct {
 	InconclusiveLimit time.Duration // checks that cannot tell count as a missing proof after this long
 	ClaimLease        time.Duration // claimed work of a stopped instance is taken over after this; 0: 2 minutes
 	Metrics           *Metrics      // may be nil
+	// Pace, if set, is called before each automatic check: it may wait,
+	// so that background work gives way to people using the pages.
+	Pace func(ctx context.Context)
 }
 
 // Add creates a pending domain in the actor's organization, with a fresh

@@ -142,7 +142,7 @@ func (s *Service) record(ctx context.Context, id int64, report Report, actor *au
 			t.who = *actor
 			d.Method = chosen
 		}
-		d.LastCheckedAt, d.LeaseUntil = &now, nil
+		d.LastCheckedAt = &now
 		proof, found := report.Proof()
 		switch {
 		case found && d.Status != Verified && d.Status != Revalidating && verifiedElsewhere(tx, d):
@@ -160,6 +160,13 @@ func (s *Service) record(ctx context.Context, id int64, report Report, actor *au
 		}
 		if t.err != nil {
 			return t.err
+		}
+		// An automatic check that leaves the domain in re-validation keeps
+		// its claim: the reminder or the expiry due next is done under it,
+		// so that no other instance takes the domain up (and checks it
+		// again) in between.
+		if d.Status != Revalidating || t.manual {
+			d.LeaseUntil = nil
 		}
 		if err := tx.Save(&d).Error; err != nil {
 			if database.IsDuplicate(err) { // another organization verified it a moment ago
@@ -265,7 +272,10 @@ func (s *Service) propagate(t *transition, report Report) {
 		}
 		return
 	}
-	if d.WindowEndsAt == nil || !now.Before(*d.WindowEndsAt) {
+	if d.WindowEndsAt == nil {
+		return // no window is open (an operator's Recheck): nothing to step through or end
+	}
+	if !now.Before(*d.WindowEndsAt) {
 		d.Status, d.NextCheckAt, d.WindowEndsAt = Failed, nil, nil
 		t.event("domain.verification_failed", "no proof within the propagation window: "+report.Results[0].Summary)
 		return

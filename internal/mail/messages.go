@@ -70,7 +70,7 @@ The link is valid until %s. If you already have a login with this email address,
 func usersSentence(n int64, deadline time.Time) string {
 	switch n {
 	case 0:
-		return "No managed user would be removed."
+		return fmt.Sprintf("If it is not verified again by %s, the domain will be deleted from the organization. No managed user would be removed.", at(deadline))
 	case 1:
 		return fmt.Sprintf("If it is not verified again by %s, the domain will be deleted from the organization and 1 managed user with an address at it will be removed.", at(deadline))
 	}

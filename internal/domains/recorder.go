@@ -1,0 +1,123 @@
+package domains
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"admincenter/internal/verify"
+)
+
+// recorder writes the commonest result of the daily re-checks, a verified
+// domain whose proof is still in place, in batches: one transaction for up
+// to a few hundred domains instead of one each, so that a sweep of many
+// domains costs little more than its DNS queries. Every other result
+// changes a domain's state and goes through record one by one.
+type recorder struct {
+	s    *Service
+	in   chan passed
+	done chan struct{}
+}
+
+type passed struct {
+	d      Domain
+	report Report
+}
+
+const recordBatch = 256
+
+func (s *Service) startRecorder() *recorder {
+	r := &recorder{s: s, in: make(chan passed, recordBatch), done: make(chan struct{})}
+	go r.loop()
+	return r
+}
+
+func (r *recorder) add(d Domain, report Report) { r.in <- passed{d, report} }
+
+// close writes what is left and waits for it.
+func (r *recorder) close() {
+	close(r.in)
+	<-r.done
+}
+
+func (r *recorder) loop() {
+	defer close(r.done)
+	for first := range r.in {
+		batch := []passed{first}
+	more:
+		for len(batch) < recordBatch {
+			select {
+			case p, ok := <-r.in:
+				if !ok {
+					break more
+				}
+				batch = append(batch, p)
+			default:
+				break more
+			}
+		}
+		r.flush(batch)
+	}
+}
+
+// flush records a batch; a domain whose state changed since it was
+// claimed (a Verify click, say) is recorded on its own instead.
+func (r *recorder) flush(batch []passed) {
+	s := r.s
+	ctx := context.Background() // results are never dropped, even while stopping
+	byMethod := map[verify.Method][]int64{}
+	for _, p := range batch {
+		proof, _ := p.report.Proof()
+		byMethod[proof.Method] = append(byMethod[proof.Method], p.d.ID)
+	}
+	updated := map[int64]bool{}
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		now := s.Now()
+		next := now.Add(s.RecheckInterval)
+		for method, ids := range byMethod {
+			var rows []Domain
+			err := tx.Model(&rows).Clauses(clause.Returning{Columns: []clause.Column{{Name: "id"}}}).
+				Where("id IN ? AND status = ?", ids, Verified).
+				Updates(map[string]any{"last_checked_at": now, "next_check_at": next, "lease_until": nil,
+					"inconclusive_since": nil, "verified_method": method}).Error
+			if err != nil {
+				return fmt.Errorf("domains: unable to record re-checks: %w", err)
+			}
+			for _, d := range rows {
+				updated[d.ID] = true
+			}
+		}
+		var checks []Check
+		for _, p := range batch {
+			if !updated[p.d.ID] {
+				continue
+			}
+			for _, res := range p.report.Results {
+				diag, _ := json.Marshal(res)
+				checks = append(checks, Check{DomainID: p.d.ID, CheckedAt: now, Method: res.Method, Outcome: res.Outcome,
+					Automatic: true, Summary: res.Summary, Diagnostics: string(diag)})
+			}
+		}
+		if len(checks) == 0 {
+			return nil
+		}
+		return tx.CreateInBatches(checks, recordBatch).Error
+	})
+	if err != nil {
+		slog.Error("domains: re-checks not recorded; their leases bring them back", "domains", len(batch), "err", err)
+		return
+	}
+	for _, p := range batch {
+		if updated[p.d.ID] {
+			s.Metrics.observe(p.report)
+			continue
+		}
+		if _, err := s.record(ctx, p.d.ID, p.report, nil, ""); err != nil && err != ErrVerifiedElsewhere {
+			slog.Error("domains: automatic check not recorded", "domain", p.d.Name, "err", err)
+		}
+	}
+}
