@@ -22,7 +22,7 @@ trap cleanup EXIT
 # start_database starts the cluster and loads the demo data.
 start_database() {
   pg initdb -D "$work/data" -U postgres --auth=trust -N --no-locale >/dev/null
-  pg pg_ctl -D "$work/data" -l "$work/pg.log" -o "-p $PGPORT -k $work -c listen_addresses=127.0.0.1" -w start >/dev/null
+  pg pg_ctl -D "$work/data" -l "$work/pg.log" -o "-p $PGPORT -k $work -c listen_addresses=127.0.0.1 ${PGOPTS:-}" -w start >/dev/null
   psql -c 'CREATE DATABASE bench'
   export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/bench?sslmode=disable"
   go build -o "$work/admincenter" ./cmd/admincenter

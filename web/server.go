@@ -74,7 +74,7 @@ func New(d Deps) *Server {
 		middleware.BodyLimit("1M"),
 	)
 	if d.Domains != nil && d.Domains.Metrics != nil {
-		s.Register(d.Domains.Metrics.Collectors()...)
+		s.Register(d.Domains.Metrics.Collectors(d.Domains)...)
 	}
 	s.routes()
 	return s
@@ -104,7 +104,7 @@ func hstsMaxAge(c *config.Config) int {
 
 // yieldPause is how long background work waits, per check, while people
 // are using the pages: it keeps going, at a fraction of its pace.
-const yieldPause = 20 * time.Millisecond
+const yieldPause = 50 * time.Millisecond
 
 // Yield waits a moment when page requests are being served, so that
 // background work (the domain re-checks) gives way to people.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof" // served only with --debug-addr
 	"sync"
 	"time"
 
@@ -118,6 +119,7 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 	fs.SetOutput(m.Stderr)
 	withDemo := fs.Bool("demo", false, "add the demo data and turn on the development mailbox")
 	baseline := fs.Bool("bench-baseline", false, "benchmarks only: serve a bare handler at /bench/baseline/domains?org=ID")
+	debugAddr := fs.String("debug-addr", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; never expose it")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
@@ -156,6 +158,12 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 	}
 
 	var wg sync.WaitGroup
+	if *debugAddr != "" {
+		debug := &http.Server{Addr: *debugAddr, Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
+		slog.Warn("debug: serving the profiler", "addr", *debugAddr)
+		go debug.ListenAndServe()
+		defer debug.Close()
+	}
 	wg.Go(func() {
 		every(ctx, time.Hour, func() {
 			if err := errors.Join(srv.PurgeSessions(), svc.Users.Purge(ctx)); err != nil {
@@ -165,9 +173,6 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 	})
 	wg.Go(func() {
 		every(ctx, m.Config.Tick, func() {
-			if _, err := svc.Domains.Backlog(ctx); err != nil && ctx.Err() == nil {
-				slog.Error("domains: unable to count due work", "err", err)
-			}
 			if _, err := svc.Domains.RunDue(ctx, m.Config.CheckConcurrency); err != nil && ctx.Err() == nil {
 				slog.Error("domains: automatic checks failed", "err", err)
 			}

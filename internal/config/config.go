@@ -70,7 +70,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		PropagationWindow:  r.duration("ADMINCENTER_PROPAGATION_WINDOW", 72*time.Hour),
 		InconclusiveLimit:  r.duration("ADMINCENTER_INCONCLUSIVE_LIMIT", 72*time.Hour),
 		Tick:               r.duration("ADMINCENTER_TICK", time.Minute),
-		ClaimLease:         r.duration("ADMINCENTER_CLAIM_LEASE", 2*time.Minute),
+		ClaimLease:         r.duration("ADMINCENTER_CLAIM_LEASE", 10*time.Minute),
 		SMTPURL:            r.smtpURL("SMTP_URL"),
 		Dev:                r.bool("ADMINCENTER_DEV", false),
 		TrustedProxies:     r.prefixes("ADMINCENTER_TRUSTED_PROXIES"),

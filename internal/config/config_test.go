@@ -50,7 +50,7 @@ func TestDefaults(t *testing.T) {
 		{"PropagationWindow", c.PropagationWindow, 72 * time.Hour},
 		{"InconclusiveLimit", c.InconclusiveLimit, 72 * time.Hour},
 		{"Tick", c.Tick, time.Minute},
-		{"ClaimLease", c.ClaimLease, 2 * time.Minute},
+		{"ClaimLease", c.ClaimLease, 10 * time.Minute},
 		{"SMTPURL", c.SMTPURL == nil, true},
 		{"Dev", c.Dev, false},
 		{"TrustedProxies", c.TrustedProxies, []netip.Prefix(nil)},

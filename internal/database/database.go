@@ -100,6 +100,17 @@ func SkipLocked(db *gorm.DB) *gorm.DB {
 	return db.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked})
 }
 
+// Lazy lets a PostgreSQL transaction commit without waiting for its write
+// to reach the disk. Use it only where losing the last moments of work in a
+// crash is harmless because the work is redone (claims, passing
+// re-checks); SQLite commits as it always does.
+func Lazy(tx *gorm.DB) error {
+	if IsSQLite(tx) {
+		return nil
+	}
+	return tx.Exec("SET LOCAL synchronous_commit = off").Error
+}
+
 // ForUpdate adds FOR UPDATE to a query whose rows the transaction will
 // change, so that competing writers on PostgreSQL wait their turn.
 func ForUpdate(db *gorm.DB) *gorm.DB {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"admincenter/internal/audit"
 	"admincenter/internal/database"
@@ -21,7 +22,7 @@ func (s *Service) lease() time.Duration {
 	if s.ClaimLease > 0 {
 		return s.ClaimLease
 	}
-	return 2 * time.Minute
+	return 10 * time.Minute
 }
 
 // RunDue does the domain work that is due: automatic checks (pending
@@ -36,34 +37,54 @@ func (s *Service) RunDue(ctx context.Context, concurrency int) (int, error) {
 		return 0, err
 	}
 	concurrency = max(concurrency, 1)
-	sem := make(chan struct{}, concurrency)
+	size := s.claimSize(concurrency)
+	// A claimer keeps the workers fed, claiming the next batch while they
+	// check the last one.
+	work := make(chan Domain, size)
+	var claimed int
+	var claimErr error
+	go func() {
+		defer close(work)
+		for ctx.Err() == nil {
+			s.pace(ctx)
+			batch, err := s.claim(ctx, size)
+			if err != nil || len(batch) == 0 {
+				claimErr = err
+				return
+			}
+			claimed += len(batch)
+			for i, d := range batch {
+				select {
+				case work <- d:
+				case <-ctx.Done():
+					for _, left := range batch[i:] {
+						s.release(left.ID)
+					}
+					return
+				}
+			}
+		}
+	}()
 	rec := s.startRecorder()
 	var wg sync.WaitGroup
-	defer func() {
-		wg.Wait()
-		rec.close()
-	}()
-	done := 0
-	for ctx.Err() == nil {
-		batch, err := s.claim(ctx, 4*concurrency)
-		if err != nil || len(batch) == 0 {
-			return done, err
-		}
-		for _, d := range batch {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				s.release(d.ID)
-				continue
-			}
-			wg.Go(func() {
-				defer func() { <-sem }()
+	for range concurrency {
+		wg.Go(func() {
+			for d := range work {
 				s.process(ctx, d, rec)
-			})
-		}
-		done += len(batch)
+			}
+		})
 	}
-	return done, nil
+	wg.Wait()
+	rec.close()
+	return claimed, claimErr
+}
+
+// claimSize is how many domains one claim takes: as many as the workers
+// can check within a lease even if every check runs to its timeout, so
+// that claimed work is never taken over while it waits its turn.
+func (s *Service) claimSize(concurrency int) int {
+	// Two batches may wait at once: one queued, one being claimed.
+	return concurrency * max(1, int(s.lease()/checkTimeout)/2)
 }
 
 // checkDue selects the domains whose check is due at now; it follows the
@@ -75,35 +96,44 @@ func checkDue(db *gorm.DB, now time.Time) *gorm.DB {
 // eventDue selects the domains in re-validation with a reminder or their
 // expiry due at now; it follows the index on deadline_at.
 func (s *Service) eventDue(db *gorm.DB, now time.Time) *gorm.DB {
-	return db.Where(`status = ? AND deadline_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+	// The status is written out, not bound: only then can PostgreSQL use
+	// the partial index of domains in re-validation.
+	return db.Where(`status = 'revalidating' AND deadline_at <= ? AND (lease_until IS NULL OR lease_until < ?)
 		AND (deadline_at <= ? OR (warned_first_at IS NULL AND deadline_at <= ?) OR (warned_last_at IS NULL AND deadline_at <= ?))`,
-		Revalidating, now.Add(s.firstWarning()), now, now, now.Add(s.firstWarning()), now.Add(s.lastWarning()))
+		now.Add(s.firstWarning()), now, now, now.Add(s.firstWarning()), now.Add(s.lastWarning()))
 }
 
 // claim takes a lease on the next domains with work due: re-validation
-// events first, then checks, oldest first.
+// events first, then checks, oldest first. Each kind is one UPDATE …
+// RETURNING over rows locked with SKIP LOCKED, so that instances never
+// claim the same domain and a claim costs one statement.
 func (s *Service) claim(ctx context.Context, n int) ([]Domain, error) {
 	var batch []Domain
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		now := s.Now()
-		if err := s.eventDue(database.SkipLocked(tx), now).Order("deadline_at, id").Limit(n).Find(&batch).Error; err != nil {
+		if err := database.Lazy(tx); err != nil { // a lost claim is simply claimed again
 			return err
 		}
-		if len(batch) < n {
-			var checks []Domain
-			if err := checkDue(database.SkipLocked(tx), now).Order("next_check_at, id").Limit(n - len(batch)).Find(&checks).Error; err != nil {
+		now := s.Now()
+		for _, due := range []struct {
+			where *gorm.DB
+			order string
+		}{
+			{s.eventDue(tx.Session(&gorm.Session{NewDB: true}), now), "deadline_at, id"},
+			{checkDue(tx.Session(&gorm.Session{NewDB: true}), now), "next_check_at, id"},
+		} {
+			if len(batch) >= n {
+				break
+			}
+			ids := database.SkipLocked(due.where.Model(&Domain{}).Select("id").Order(due.order).Limit(n - len(batch)))
+			var claimed []Domain
+			err := tx.Model(&claimed).Clauses(clause.Returning{}).Where("id IN (?)", ids).
+				Update("lease_until", now.Add(s.lease())).Error
+			if err != nil {
 				return err
 			}
-			batch = append(batch, withoutDuplicates(batch, checks)...)
+			batch = append(batch, withoutDuplicates(batch, claimed)...)
 		}
-		if len(batch) == 0 {
-			return nil
-		}
-		ids := make([]int64, len(batch))
-		for i, d := range batch {
-			ids[i] = d.ID
-		}
-		return tx.Model(&Domain{}).Where("id IN ?", ids).Update("lease_until", now.Add(s.lease())).Error
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("domains: unable to claim due work: %w", err)
@@ -132,7 +162,6 @@ func (s *Service) Backlog(ctx context.Context) (int64, error) {
 	if err := s.eventDue(db.Model(&Domain{}), now).Where("NOT (next_check_at <= ?)", now).Count(&events).Error; err != nil {
 		return 0, err
 	}
-	s.Metrics.setBacklog(checks + events)
 	return checks + events, nil
 }
 
@@ -151,9 +180,7 @@ func (s *Service) process(ctx context.Context, d Domain, rec *recorder) {
 	now := s.Now()
 	atDeadline := d.Status == Revalidating && d.DeadlineAt != nil && !now.Before(*d.DeadlineAt)
 	if atDeadline || (d.NextCheckAt != nil && !now.Before(*d.NextCheckAt)) {
-		if s.Pace != nil {
-			s.Pace(ctx)
-		}
+		s.pace(ctx)
 		// At the deadline a last check gives the proof one more chance.
 		report := s.automaticCheck(ctx, d)
 		if ctx.Err() != nil {
@@ -224,4 +251,11 @@ func (s *Service) dueEvent(ctx context.Context, id int64) (Expiry, error) {
 		return tx.Save(&d).Error
 	})
 	return exp, err
+}
+
+// pace gives way to people using the pages, if the service was told how.
+func (s *Service) pace(ctx context.Context) {
+	if s.Pace != nil {
+		s.Pace(ctx)
+	}
 }

@@ -317,7 +317,7 @@ func TestExpiryResumesAfterAStop(t *testing.T) {
 				// transaction's row lock may outlive it for a moment, as a killed
 				// process's lasts until the server notices: the instances skip
 				// the locked expiry, and the next tick takes it.
-				f.clk.Advance(2 * time.Minute)
+				f.clk.Advance(10 * time.Minute)
 				for tick := 0; ; tick++ {
 					var wg sync.WaitGroup
 					for _, s := range []*domains.Service{f.svc, f.service()} {

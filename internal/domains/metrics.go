@@ -12,11 +12,10 @@ import (
 type Metrics struct {
 	checks  *prometheus.CounterVec
 	latency *prometheus.HistogramVec
-	backlog prometheus.Gauge
 	states  *stateCollector
 }
 
-// NewMetrics returns the series; register Collectors() with a registry.
+// NewMetrics returns the series; register Collectors with a registry.
 func NewMetrics(db *gorm.DB) *Metrics {
 	return &Metrics{
 		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -28,18 +27,28 @@ func NewMetrics(db *gorm.DB) *Metrics {
 			Help:    "Duration of one domain check by method.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"method"}),
-		backlog: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "admincenter_domain_checks_due",
-			Help: "Automatic domain checks that were due and not yet claimed at the last tick.",
-		}),
 		states: &stateCollector{db: db, desc: prometheus.NewDesc("admincenter_domains",
 			"Domains by state.", []string{"state"}, nil)},
 	}
 }
 
-// Collectors returns everything to register.
-func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.checks, m.latency, m.backlog, m.states}
+// Collectors returns everything to register, with the backlog of s
+// counted when scraped (not on every tick, where counting every due row
+// would cost more than the checks).
+func (m *Metrics) Collectors(s *Service) []prometheus.Collector {
+	backlog := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "admincenter_domain_checks_due",
+		Help: "Domain work (checks, reminders, expiries) that is due and not yet claimed.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := s.Backlog(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	})
+	return []prometheus.Collector{m.checks, m.latency, backlog, m.states}
 }
 
 func (m *Metrics) observe(r Report) {
@@ -49,12 +58,6 @@ func (m *Metrics) observe(r Report) {
 	for _, res := range r.Results {
 		m.checks.WithLabelValues(string(res.Method), string(res.Outcome)).Inc()
 		m.latency.WithLabelValues(string(res.Method)).Observe(res.Duration.Seconds())
-	}
-}
-
-func (m *Metrics) setBacklog(n int64) {
-	if m != nil {
-		m.backlog.Set(float64(n))
 	}
 }
 

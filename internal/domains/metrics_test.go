@@ -50,7 +50,7 @@ func TestMetrics(t *testing.T) {
 		f := newFixture(t, db)
 		f.svc.Metrics = domains.NewMetrics(db)
 		reg := prometheus.NewPedanticRegistry()
-		reg.MustRegister(f.svc.Metrics.Collectors()...)
+		reg.MustRegister(f.svc.Metrics.Collectors(f.svc)...)
 
 		_, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
 		f.verifiedBy(t, owner, "acme.test", verify.DNS)      // dns found, https absent

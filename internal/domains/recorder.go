@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"admincenter/internal/database"
 	"admincenter/internal/verify"
 )
 
@@ -28,11 +30,21 @@ type passed struct {
 	report Report
 }
 
-const recordBatch = 256
+const (
+	recordBatch   = 256
+	recordWriters = 1 // batches written at once: more only add contention on the database
+)
 
 func (s *Service) startRecorder() *recorder {
 	r := &recorder{s: s, in: make(chan passed, recordBatch), done: make(chan struct{})}
-	go r.loop()
+	var wg sync.WaitGroup
+	for range recordWriters {
+		wg.Go(r.loop)
+	}
+	go func() {
+		wg.Wait()
+		close(r.done)
+	}()
 	return r
 }
 
@@ -45,7 +57,6 @@ func (r *recorder) close() {
 }
 
 func (r *recorder) loop() {
-	defer close(r.done)
 	for first := range r.in {
 		batch := []passed{first}
 	more:
@@ -61,6 +72,7 @@ func (r *recorder) loop() {
 			}
 		}
 		r.flush(batch)
+		r.s.pace(context.Background()) // while pages are served, fewer and larger writes
 	}
 }
 
@@ -76,6 +88,9 @@ func (r *recorder) flush(batch []passed) {
 	}
 	updated := map[int64]bool{}
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := database.Lazy(tx); err != nil {
+			return err
+		}
 		now := s.Now()
 		next := now.Add(s.RecheckInterval)
 		for method, ids := range byMethod {

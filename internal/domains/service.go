@@ -34,7 +34,7 @@ type Service struct {
 	PropagationWindow time.Duration // pending domains are checked automatically this long after a Verify click
 	GracePeriod       time.Duration // time to restore a missing proof before the domain expires
 	InconclusiveLimit time.Duration // checks that cannot tell count as a missing proof after this long
-	ClaimLease        time.Duration // claimed work of a stopped instance is taken over after this; 0: 2 minutes
+	ClaimLease        time.Duration // claimed work of a stopped instance is taken over after this; 0: 10 minutes
 	Metrics           *Metrics      // may be nil
 	// Pace, if set, is called before each automatic check: it may wait,
 	// so that background work gives way to people using the pages.

@@ -6,8 +6,11 @@ CREATE TABLE domains (
     organization_id   BIGINT NOT NULL REFERENCES organizations (id),
     name              TEXT NOT NULL,            -- A-label
     unicode_name      TEXT NOT NULL,            -- U-label, for display
-    token             TEXT NOT NULL UNIQUE,     -- twilio-domain-verification=<32 hex>
-    file_name         TEXT NOT NULL UNIQUE,     -- the HTML file to serve at https://<name>/<file_name>
+    -- token and file_name are random (128 and 64 bits): unique by
+    -- construction. They carry no index, since every daily re-check
+    -- rewrites the row and would rewrite such indexes too.
+    token             TEXT NOT NULL,            -- twilio-domain-verification=<32 hex>
+    file_name         TEXT NOT NULL,            -- the HTML file to serve at https://<name>/<file_name>
     method            TEXT NOT NULL DEFAULT 'dns' CHECK (method IN ('dns', 'https')),
     status            TEXT NOT NULL CHECK (status IN ('pending', 'verified', 'revalidating', 'failed')),
     verified_at       TIMESTAMPTZ,
