@@ -19,6 +19,7 @@ import (
 	"admincenter/internal/audit"
 	"admincenter/internal/config"
 	"admincenter/internal/domains"
+	"admincenter/internal/imports"
 	"admincenter/internal/invites"
 	"admincenter/internal/mail"
 	"admincenter/internal/orgs"
@@ -34,6 +35,7 @@ type Deps struct {
 	Orgs          *orgs.Service
 	Domains       *domains.Service
 	Invites       *invites.Service
+	Imports       *imports.Service
 	Audit         *audit.Log
 	Outbox        *mail.Outbox
 	Now           func() time.Time

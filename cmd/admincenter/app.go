@@ -152,6 +152,7 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 	}
 	srv := web.New(svc.Deps(secret))
 	svc.Domains.Pace = srv.Yield // re-checks give way to people using the pages
+	svc.Imports.Pace = srv.Yield
 	if *baseline {
 		slog.Warn("web: --bench-baseline serves /bench/baseline/ without authentication; use it only to benchmark")
 		srv.EnableBaseline()
@@ -165,16 +166,23 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 		defer debug.Close()
 	}
 	wg.Go(func() {
-		every(ctx, time.Hour, func() {
+		every(ctx, time.Hour, nil, func() {
 			if err := errors.Join(srv.PurgeSessions(), svc.Users.Purge(ctx)); err != nil {
 				slog.Error("housekeeping failed", "err", err)
 			}
 		})
 	})
 	wg.Go(func() {
-		every(ctx, m.Config.Tick, func() {
+		every(ctx, m.Config.Tick, nil, func() {
 			if _, err := svc.Domains.RunDue(ctx, m.Config.CheckConcurrency); err != nil && ctx.Err() == nil {
 				slog.Error("domains: automatic checks failed", "err", err)
+			}
+		})
+	})
+	wg.Go(func() {
+		every(ctx, m.Config.Tick, svc.Imports.Wake(), func() {
+			if err := svc.Imports.RunDue(ctx); err != nil && ctx.Err() == nil {
+				slog.Error("imports: background work failed", "err", err)
 			}
 		})
 	})
@@ -219,8 +227,9 @@ func (m *Main) Healthcheck(ctx context.Context) error {
 	return nil
 }
 
-// every runs f now and then every d until ctx ends.
-func every(ctx context.Context, d time.Duration, f func()) {
+// every runs f now and then every d, or sooner when wake receives, until
+// ctx ends.
+func every(ctx context.Context, d time.Duration, wake <-chan struct{}, f func()) {
 	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
@@ -229,6 +238,7 @@ func every(ctx context.Context, d time.Duration, f func()) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-wake:
 		}
 	}
 }

@@ -5,6 +5,7 @@
 //	admincenter demo               add the demo organizations and users
 //	admincenter healthcheck        exit 0 when the local server answers /healthz
 //	admincenter domains recheck D  check a domain now and print the diagnostics
+//	admincenter org feature O bulk-import on|off  switch the gated feature
 package main
 
 import (
@@ -36,6 +37,9 @@ Commands:
   domains recheck DOMAIN
                    check every organization's entry of DOMAIN now, record the
                    result, and print what was asked and found
+  org feature ORG bulk-import on|off
+                   switch Bulk User Import on or off for the organization
+                   with this id or exact name (a gated feature)
 
 Configuration comes from environment variables; see README.md.
 `
@@ -60,6 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = m.Healthcheck(ctx)
 	case "domains":
 		err = m.Domains(ctx, args)
+	case "org":
+		err = m.Org(ctx, args)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -13,6 +13,7 @@ import (
 	"admincenter/internal/audit"
 	"admincenter/internal/config"
 	"admincenter/internal/domains"
+	"admincenter/internal/imports"
 	"admincenter/internal/invites"
 	"admincenter/internal/mail"
 	"admincenter/internal/orgs"
@@ -30,6 +31,7 @@ type Services struct {
 	Orgs    *orgs.Service
 	Domains *domains.Service
 	Invites *invites.Service
+	Imports *imports.Service
 	Audit   *audit.Log
 	Outbox  *mail.Outbox
 }
@@ -54,6 +56,10 @@ func New(cfg *config.Config, db *gorm.DB, now func() time.Time, passwordCost int
 		return nil, err
 	}
 	people := &users.Service{DB: db, Now: now, BaseURL: cfg.BaseURL, PasswordCost: passwordCost}
+	// Bulk import jobs renew their lease every batch: a short one lets a
+	// restarted instance resume a stopped import soon.
+	bulk := &imports.Service{DB: db, Now: now, BaseURL: cfg.BaseURL, Lease: min(cfg.ClaimLease, 30*time.Second)}
+	people.OnEmailVerified = bulk.AddOnSignup
 	return &Services{
 		Config: cfg, DB: db, Now: now,
 		Users: people,
@@ -65,6 +71,7 @@ func New(cfg *config.Config, db *gorm.DB, now func() time.Time, passwordCost int
 			Metrics: domains.NewMetrics(db),
 		},
 		Invites: &invites.Service{DB: db, Now: now, BaseURL: cfg.BaseURL, Providers: providers, Users: people},
+		Imports: bulk,
 		Audit:   &audit.Log{DB: db},
 		Outbox:  &mail.Outbox{DB: db},
 	}, nil
@@ -74,7 +81,7 @@ func New(cfg *config.Config, db *gorm.DB, now func() time.Time, passwordCost int
 func (s *Services) Deps(sessionSecret string) web.Deps {
 	return web.Deps{
 		Config: s.Config, DB: s.DB, Now: s.Now, SessionSecret: sessionSecret,
-		Users: s.Users, Orgs: s.Orgs, Domains: s.Domains, Invites: s.Invites, Audit: s.Audit, Outbox: s.Outbox,
+		Users: s.Users, Orgs: s.Orgs, Domains: s.Domains, Invites: s.Invites, Imports: s.Imports, Audit: s.Audit, Outbox: s.Outbox,
 	}
 }
 

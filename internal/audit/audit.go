@@ -48,6 +48,15 @@ type Target struct {
 // Record appends one entry using tx, so that it commits or rolls back with
 // the change it describes.
 func Record(tx *gorm.DB, now time.Time, orgID int64, actor Actor, action string, target Target, details string) error {
+	e := NewEntry(now, orgID, actor, action, target, details)
+	if err := tx.Create(&e).Error; err != nil {
+		return fmt.Errorf("audit: unable to record %s: %w", action, err)
+	}
+	return nil
+}
+
+// NewEntry builds an entry for RecordAll.
+func NewEntry(now time.Time, orgID int64, actor Actor, action string, target Target, details string) Entry {
 	e := Entry{
 		Actor: actor.Email, Action: action,
 		TargetType: target.Type, TargetID: target.ID, Target: target.Label,
@@ -59,8 +68,16 @@ func Record(tx *gorm.DB, now time.Time, orgID int64, actor Actor, action string,
 	if actor.ID != 0 {
 		e.ActorID = &actor.ID
 	}
-	if err := tx.Create(&e).Error; err != nil {
-		return fmt.Errorf("audit: unable to record %s: %w", action, err)
+	return e
+}
+
+// RecordAll appends many entries using tx, in a few statements.
+func RecordAll(tx *gorm.DB, entries []Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	if err := tx.CreateInBatches(entries, 500).Error; err != nil {
+		return fmt.Errorf("audit: unable to record %d entries: %w", len(entries), err)
 	}
 	return nil
 }

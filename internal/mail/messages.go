@@ -146,3 +146,60 @@ func AddedBack(to, name, org, role string) Email {
 %s verified your email domain again and added you back to the organization as %s.
 `, name, org, role)}
 }
+
+func Imported(to, name, org, domain, by string, accounts int) Email {
+	what := "Your login"
+	switch accounts {
+	case 0:
+	case 1:
+		what = "Your login and your account"
+	default:
+		what = fmt.Sprintf("Your login and your %d accounts", accounts)
+	}
+	return Email{To: to, Subject: "You are now managed by " + org, Body: fmt.Sprintf(`Hello %s,
+
+%s verified that it owns %s and imported the people who signed up with %s addresses into the organization, you among them. %s now belong to %s; you are a Standard User.
+
+You sign in as before, with the same email and password. The organization's Owner and Administrators can now see and manage your accounts, change your role, and remove you from the organization.
+
+If you have questions, ask %s.
+`, name, org, domain, domain, what, org, by)}
+}
+
+func AutoAdded(to, name, org, domain string) Email {
+	return Email{To: to, Subject: "You are now managed by " + org, Body: fmt.Sprintf(`Hello %s,
+
+%s owns %s and adds everyone who signs up with a %s address to the organization. You are now a Standard User of %s; your accounts belong to the organization too.
+
+You sign in as before. The organization's Owner and Administrators can see and manage your accounts, change your role, and remove you from the organization.
+`, name, org, domain, domain, org)}
+}
+
+func ImportFinished(to, name, org, domain string, imported, notImported int, link string) Email {
+	return Email{To: to, Subject: fmt.Sprintf("Import from %s finished: %d imported", domain, imported), Body: fmt.Sprintf(`Hello %s,
+
+The import of the users of %s into %s is finished: %d imported, %d not imported.
+
+The summary, with the reason for each user who was not imported:
+
+%s
+`, name, domain, org, imported, notImported, link)}
+}
+
+// ImportNotice tells a user that their organization is about to import
+// them; the Admin Center shows it as a template too (to is then empty).
+func ImportNotice(to, org, domain, contact string) Email {
+	return Email{To: to, Subject: org + " will manage your login", Body: fmt.Sprintf(`Hello,
+
+You signed up with your %[2]s email address. %[1]s owns %[2]s and will soon import the people who signed up with %[2]s addresses into its organization, you among them.
+
+What changes for you:
+- Your login becomes a managed user of %[1]s, with the role Standard User.
+- The accounts you own move with you and belong to %[1]s from then on.
+- The Owner and Administrators of %[1]s can see and manage these accounts, change your role, and remove you from the organization.
+
+What stays the same: you sign in as before, with the same email address and password, and your accounts keep working.
+
+If you have questions, or if an account should not move to %[1]s, please contact %[3]s before the import.
+`, org, domain, contact)}
+}

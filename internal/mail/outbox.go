@@ -44,6 +44,21 @@ func Enqueue(tx *gorm.DB, now time.Time, e Email) error {
 	return nil
 }
 
+// EnqueueAll writes many emails to the outbox using tx, in a few statements.
+func EnqueueAll(tx *gorm.DB, now time.Time, emails []Email) error {
+	if len(emails) == 0 {
+		return nil
+	}
+	ms := make([]Message, len(emails))
+	for i, e := range emails {
+		ms[i] = Message{Recipient: e.To, Subject: e.Subject, Body: e.Body, CreatedAt: now, NextAttemptAt: now}
+	}
+	if err := tx.CreateInBatches(ms, 500).Error; err != nil {
+		return fmt.Errorf("mail: unable to enqueue %d emails: %w", len(emails), err)
+	}
+	return nil
+}
+
 // Outbox reads the outbox, for the development mailbox.
 type Outbox struct {
 	DB *gorm.DB

@@ -21,9 +21,10 @@ import (
 
 // Organization is a company that manages users and their accounts.
 type Organization struct {
-	ID        int64
-	Name      string
-	CreatedAt time.Time
+	ID         int64
+	Name       string
+	CreatedAt  time.Time
+	BulkImport bool // the operator switched Bulk User Import on
 }
 
 // Service changes organizations and their membership.
@@ -78,8 +79,13 @@ func CanCreate(u users.User) error {
 
 // ByID returns one organization.
 func (s *Service) ByID(ctx context.Context, id int64) (Organization, error) {
+	return Lookup(s.DB.WithContext(ctx), id)
+}
+
+// Lookup returns one organization, using db.
+func Lookup(db *gorm.DB, id int64) (Organization, error) {
 	var org Organization
-	err := s.DB.WithContext(ctx).Take(&org, id).Error
+	err := db.Take(&org, id).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return org, apperr.New(apperr.NotFound, "No such organization.")
 	}

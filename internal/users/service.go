@@ -25,6 +25,16 @@ type Service struct {
 	Now          func() time.Time
 	BaseURL      *url.URL // links in emails start here
 	PasswordCost int      // bcrypt cost; tests lower it
+	// OnEmailVerified, if set, runs in the transaction in which a user
+	// proves their email address for the first time.
+	OnEmailVerified func(tx *gorm.DB, u User) error
+}
+
+func (s *Service) emailVerified(tx *gorm.DB, u User) error {
+	if s.OnEmailVerified == nil {
+		return nil
+	}
+	return s.OnEmailVerified(tx, u)
 }
 
 const (
@@ -191,8 +201,12 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (User, error) {
 		if err := tx.Model(&u).Update("email_verified_at", now).Error; err != nil {
 			return fmt.Errorf("users: unable to verify %s: %w", u.Email, err)
 		}
-		return audit.Record(tx, now, u.OrgID(), audit.Actor{ID: u.ID, Email: u.Email}, "user.email_verified",
+		err = audit.Record(tx, now, u.OrgID(), audit.Actor{ID: u.ID, Email: u.Email}, "user.email_verified",
 			audit.Target{Type: "user", ID: fmt.Sprint(u.ID), Label: u.Email}, "")
+		if err != nil {
+			return err
+		}
+		return s.emailVerified(tx, u)
 	})
 	return u, err
 }
@@ -268,7 +282,8 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) (Us
 		}
 		now := s.Now()
 		update := map[string]any{"password_hash": hash, "sessions_valid_after": now}
-		if !u.EmailVerified() {
+		verifies := !u.EmailVerified()
+		if verifies {
 			update["email_verified_at"] = now
 		}
 		if err := tx.Model(&u).Updates(update).Error; err != nil {
@@ -282,8 +297,13 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) (Us
 		if err := tx.Where("email = ?", u.Email).Delete(&loginFailure{}).Error; err != nil {
 			return fmt.Errorf("users: unable to clear failed sign-ins of %s: %w", u.Email, err)
 		}
-		return audit.Record(tx, now, u.OrgID(), audit.Actor{ID: u.ID, Email: u.Email}, "user.password_reset",
+		err = audit.Record(tx, now, u.OrgID(), audit.Actor{ID: u.ID, Email: u.Email}, "user.password_reset",
 			audit.Target{Type: "user", ID: fmt.Sprint(u.ID), Label: u.Email}, "all sessions signed out")
+		if err != nil || !verifies {
+			return err
+		}
+		u.EmailVerifiedAt = &now
+		return s.emailVerified(tx, u)
 	})
 	return u, err
 }

@@ -1,0 +1,307 @@
+package imports
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+
+	"admincenter/internal/apperr"
+	"admincenter/internal/audit"
+	"admincenter/internal/users"
+)
+
+// ReportHeader is the first line of a report's CSV.
+var ReportHeader = []string{"user_id", "email", "name", "signed_up_at", "email_verified", "accounts", "account_ids", "eligible", "reason"}
+
+// ResultsHeader is the first line of an import's results CSV.
+var ResultsHeader = []string{"user_id", "email", "name", "imported", "reason"}
+
+// csvPage is how many rows a CSV reads from the database at a time: the
+// files are streamed, so memory stays flat whatever their size.
+const csvPage = 1000
+
+// WriteReport writes the report's CSV to w: RFC 4180, UTF-8, one row per
+// user in the report.
+func (s *Service) WriteReport(ctx context.Context, w io.Writer, imp Import) error {
+	return s.writeCSV(ctx, w, imp, ReportHeader, reportRecord)
+}
+
+// WriteResults writes what the import did with each user of the report.
+func (s *Service) WriteResults(ctx context.Context, w io.Writer, imp Import) error {
+	return s.writeCSV(ctx, w, imp, ResultsHeader, func(r Row) []string {
+		imported, reason := "no", r.OutcomeReason
+		switch r.Outcome {
+		case Done:
+			imported, reason = "yes", ""
+		case Waiting:
+			imported, reason = "not yet", r.Reason
+			if r.Reason == Eligible {
+				reason = ""
+			}
+		}
+		return []string{strconv.FormatInt(r.UserID, 10), r.Email, r.Name, imported, reason.Text()}
+	})
+}
+
+func (s *Service) writeCSV(ctx context.Context, w io.Writer, imp Import, header []string, record func(Row) []string) error {
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true // RFC 4180
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	var after int64
+	for {
+		var rows []Row
+		err := s.DB.WithContext(ctx).Where("import_id = ? AND user_id > ?", imp.ID, after).
+			Order("user_id").Limit(csvPage).Find(&rows).Error
+		if err != nil {
+			return fmt.Errorf("imports: unable to read report %d: %w", imp.ID, err)
+		}
+		for _, r := range rows {
+			if err := cw.Write(neutralize(record(r))); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil || len(rows) < csvPage {
+			return err
+		}
+		after = rows[len(rows)-1].UserID
+	}
+}
+
+// reportRecord is a report row as its CSV writes it, before neutralizing.
+func reportRecord(r Row) []string {
+	accounts := 0
+	if r.AccountIDs != "" {
+		accounts = strings.Count(r.AccountIDs, " ") + 1
+	}
+	return []string{
+		strconv.FormatInt(r.UserID, 10), r.Email, r.Name, r.SignedUpAt.UTC().Format(time.RFC3339),
+		strconv.FormatBool(r.EmailVerified), strconv.Itoa(accounts), r.AccountIDs,
+		strconv.FormatBool(r.Reason == Eligible), r.Reason.Text(),
+	}
+}
+
+// neutralize defuses cells that a spreadsheet would run as a formula: a
+// leading =, +, -, @, tab or carriage return gets a ' in front (OWASP's
+// advice for CSV injection).
+func neutralize(record []string) []string {
+	for i, cell := range record {
+		if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+			record[i] = "'" + cell
+		}
+	}
+	return record
+}
+
+// UploadLimit is the largest edited CSV accepted: about 50 times a report
+// of 100,000 users.
+const UploadLimit = 64 << 20
+
+// Upload takes an edited copy of the report's CSV as the import's
+// selection. Rows may only be removed: a file with another header, a row
+// that is not in the report, a repeated row or a changed row is refused
+// with the first bad line, and nothing changes.
+func (s *Service) Upload(ctx context.Context, actor users.User, domainID, id int64, file io.Reader) (Import, error) {
+	imp, err := s.Get(ctx, actor.OrgID(), domainID, id)
+	if err != nil {
+		return imp, err
+	}
+	if imp.Status != Ready {
+		return imp, apperr.Field("file", fmt.Sprintf("This report is %s: an edited file can only be uploaded while it is ready and not yet imported.", imp.Status.Label()))
+	}
+	ids, err := s.checkUpload(ctx, imp, file)
+	if err != nil {
+		return imp, err
+	}
+	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		d, err := domainFor(tx, actor, domainID)
+		if err != nil {
+			return err
+		}
+		if imp, err = lockImport(tx, d, id); err != nil {
+			return err
+		}
+		if imp.Status != Ready {
+			return apperr.Field("file", "This report started importing while the file was being read: nothing changed.")
+		}
+		if err := tx.Model(&Row{}).Where("import_id = ?", imp.ID).Update("included", false).Error; err != nil {
+			return err
+		}
+		for chunk := range slices.Chunk(ids, 1000) {
+			if err := tx.Model(&Row{}).Where("import_id = ? AND user_id IN ?", imp.ID, chunk).Update("included", true).Error; err != nil {
+				return err
+			}
+		}
+		var selected int64
+		if err := tx.Model(&Row{}).Where("import_id = ? AND included AND reason = ?", imp.ID, Eligible).Count(&selected).Error; err != nil {
+			return err
+		}
+		if selected == 0 {
+			return apperr.Field("file", "The file leaves no eligible user to import: nothing changed. Keep at least one row whose eligible column is true.")
+		}
+		now := s.Now()
+		imp.Selected, imp.UploadedAt = int(selected), &now
+		if err := tx.Model(&imp).Updates(map[string]any{"selected": selected, "uploaded_at": now}).Error; err != nil {
+			return err
+		}
+		return audit.Record(tx, now, imp.OrganizationID, actorOf(actor), "import.file_uploaded", targetOf(imp),
+			fmt.Sprintf("%d of %d eligible users kept", selected, imp.Eligible))
+	})
+	return imp, err
+}
+
+// uploadedRow is a line of an uploaded file.
+type uploadedRow struct {
+	line   int
+	userID int64
+	record []string
+}
+
+// checkUpload reads an uploaded file and compares it with the report; it
+// returns the users the file keeps.
+func (s *Service) checkUpload(ctx context.Context, imp Import, file io.Reader) ([]int64, error) {
+	br := bufio.NewReader(io.LimitReader(file, UploadLimit+1))
+	if bom, _ := br.Peek(3); string(bom) == "\xef\xbb\xbf" {
+		br.Discard(3) // spreadsheets save UTF-8 with a byte order mark
+	}
+	counted := &countingReader{r: br}
+	r := csv.NewReader(counted)
+	r.FieldsPerRecord = -1
+	bad := func(line int, format string, args ...any) error {
+		return apperr.Field("file", fmt.Sprintf("Line %d: ", line)+fmt.Sprintf(format, args...)+" Nothing was imported or changed.")
+	}
+	header, err := r.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, apperr.Field("file", "The file is empty. Upload the report's CSV with the rows of the users to leave out removed.")
+	}
+	if err != nil {
+		return nil, readError(err, counted)
+	}
+	if !sameCells(header, ReportHeader) {
+		return nil, bad(1, "the header is %q, not the report's %q.", strings.Join(header, ","), strings.Join(ReportHeader, ","))
+	}
+	var rows []uploadedRow
+	seen := map[int64]int{}
+	for {
+		record, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, readError(err, counted)
+		}
+		line, _ := r.FieldPos(0)
+		if len(record) == 1 && strings.TrimSpace(record[0]) == "" {
+			continue // a blank line
+		}
+		if len(record) != len(ReportHeader) {
+			return nil, bad(line, "the row has %d columns; the report's rows have %d.", len(record), len(ReportHeader))
+		}
+		id, err := strconv.ParseInt(strings.TrimSpace(record[0]), 10, 64)
+		if err != nil {
+			return nil, bad(line, "the user_id %q is not a number from the report.", record[0])
+		}
+		if first, dup := seen[id]; dup {
+			return nil, bad(line, "user %d appears again (first on line %d): an edited file may only remove rows.", id, first)
+		}
+		seen[id] = line
+		rows = append(rows, uploadedRow{line: line, userID: id, record: record})
+	}
+	if counted.n > UploadLimit {
+		return nil, apperr.Field("file", fmt.Sprintf("The file is larger than %d MB: upload the report's CSV.", UploadLimit>>20))
+	}
+	if len(rows) == 0 {
+		return nil, apperr.Field("file", "The file has no user left: nothing was imported or changed. To import nobody, simply do not start the import.")
+	}
+	ids := make([]int64, 0, len(rows))
+	for part := range slices.Chunk(rows, csvPage) {
+		want := make([]int64, len(part))
+		for j, u := range part {
+			want[j] = u.userID
+		}
+		var report []Row
+		if err := s.DB.WithContext(ctx).Where("import_id = ? AND user_id IN ?", imp.ID, want).Find(&report).Error; err != nil {
+			return nil, fmt.Errorf("imports: unable to read report %d: %w", imp.ID, err)
+		}
+		byID := make(map[int64]Row, len(report))
+		for _, r := range report {
+			byID[r.UserID] = r
+		}
+		for _, u := range part {
+			r, ok := byID[u.userID]
+			if !ok {
+				return nil, bad(u.line, "user %d is not in this report: an edited file may only remove rows, not add them.", u.userID)
+			}
+			expected := neutralize(reportRecord(r))
+			for c := range expected {
+				if !sameCell(u.record[c], expected[c]) {
+					return nil, bad(u.line, "the %s of %s was changed from %q to %q: an edited file may only remove rows, not change them.",
+						ReportHeader[c], r.Email, expected[c], u.record[c])
+				}
+			}
+			ids = append(ids, u.userID)
+		}
+	}
+	return ids, nil
+}
+
+func readError(err error, counted *countingReader) error {
+	if counted.n > UploadLimit {
+		return apperr.Field("file", fmt.Sprintf("The file is larger than %d MB: upload the report's CSV.", UploadLimit>>20))
+	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return apperr.Field("file", fmt.Sprintf("Line %d: this is not valid CSV (%v). Nothing was imported or changed.", pe.StartLine, pe.Err))
+	}
+	return fmt.Errorf("imports: unable to read the uploaded file: %w", err)
+}
+
+func sameCells(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !sameCell(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameCell compares an uploaded cell with the report's, forgiving what
+// spreadsheets do when they save: surrounding spaces, TRUE for true, and
+// the ' that neutralized a formula dropped.
+func sameCell(uploaded, report string) bool {
+	clean := func(s string) string {
+		s = strings.TrimSpace(s)
+		if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
+			s = s[1:]
+		}
+		return strings.TrimSpace(s)
+	}
+	u, r := clean(uploaded), clean(report)
+	return u == r || (utf8.ValidString(u) && strings.EqualFold(u, r) && (r == "true" || r == "false"))
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

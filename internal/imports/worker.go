@@ -1,0 +1,430 @@
+package imports
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"admincenter/internal/audit"
+	"admincenter/internal/database"
+	"admincenter/internal/domains"
+	"admincenter/internal/mail"
+	"admincenter/internal/orgs"
+	"admincenter/internal/users"
+)
+
+// Users per transaction of each kind of work. An imported user moves with
+// their accounts in the transaction of their batch.
+const (
+	generateBatch = 2000
+	importBatch   = 500
+	notifyBatch   = 1000
+)
+
+func (s *Service) lease() time.Duration {
+	if s.Lease > 0 {
+		return s.Lease
+	}
+	return 30 * time.Second
+}
+
+// errLost stops work on a job that another instance took over or that was
+// deleted with its domain.
+var errLost = errors.New("imports: the job is no longer ours")
+
+// RunDue does the recorded work of reports, imports and notifications, one
+// job after another, in batches, until none is left or ctx ends. Several
+// instances may run it at once: each job is leased by one of them, and a
+// stopped instance's job is taken over when its lease runs out.
+func (s *Service) RunDue(ctx context.Context) error {
+	for ctx.Err() == nil {
+		imp, ok, err := s.claim(ctx)
+		if err != nil || !ok {
+			return err
+		}
+		if err := s.work(ctx, imp); err != nil && !errors.Is(err, errLost) {
+			if ctx.Err() == nil {
+				return fmt.Errorf("imports: report %d: %w", imp.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// claim leases the oldest job with work that no live instance holds.
+func (s *Service) claim(ctx context.Context) (Import, bool, error) {
+	var imp Import
+	var found bool
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		now := s.Now()
+		var jobs []Import
+		err := database.SkipLocked(tx.Where(
+			"(status IN ? OR (notify_requested_at IS NOT NULL AND notified_at IS NULL)) AND (lease_until IS NULL OR lease_until < ?)",
+			[]Status{Generating, Importing}, now)).Order("id").Limit(1).Find(&jobs).Error
+		if err != nil || len(jobs) == 0 {
+			return err
+		}
+		imp, found = jobs[0], true
+		until := now.Add(s.lease())
+		imp.LeaseUntil, imp.LeaseToken = &until, newToken()
+		return tx.Model(&imp).Updates(map[string]any{"lease_until": until, "lease_token": imp.LeaseToken}).Error
+	})
+	if err != nil {
+		return imp, false, fmt.Errorf("imports: unable to claim work: %w", err)
+	}
+	return imp, found, nil
+}
+
+func newToken() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// work does the leased job batch by batch: notifications first (they come
+// before an import), then generating or importing. Each batch renews the
+// lease in its transaction, so a batch either commits with the lease held
+// or does nothing.
+func (s *Service) work(ctx context.Context, leased Import) error {
+	token := leased.LeaseToken
+	defer s.release(leased.ID, token)
+	for ctx.Err() == nil {
+		var more bool
+		err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			imp, err := s.renew(tx, leased.ID, token)
+			if err != nil {
+				return err
+			}
+			switch {
+			case imp.NotifyRequestedAt != nil && imp.NotifiedAt == nil:
+				more = true
+				return s.notifyBatch(tx, &imp)
+			case imp.Status == Generating:
+				more = true
+				return s.generateBatch(tx, &imp)
+			case imp.Status == Importing:
+				more = true
+				return s.importBatch(tx, &imp)
+			}
+			return nil
+		})
+		if err != nil || !more {
+			return err
+		}
+		if s.Pace != nil {
+			s.Pace(ctx)
+		}
+	}
+	return nil
+}
+
+// renew re-reads the job under lock and extends the lease, if still ours.
+func (s *Service) renew(tx *gorm.DB, id int64, token string) (Import, error) {
+	var imp Import
+	err := database.ForUpdate(tx).Where("id = ? AND lease_token = ?", id, token).Take(&imp).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return imp, errLost
+	}
+	if err != nil {
+		return imp, err
+	}
+	until := s.Now().Add(s.lease())
+	imp.LeaseUntil = &until
+	return imp, tx.Model(&imp).Update("lease_until", until).Error
+}
+
+// release gives the lease back, so that another instance need not wait.
+func (s *Service) release(id int64, token string) {
+	err := s.DB.Model(&Import{}).Where("id = ? AND lease_token = ?", id, token).
+		Updates(map[string]any{"lease_until": nil, "lease_token": ""}).Error
+	if err != nil {
+		slog.Error("imports: unable to release a job", "import", id, "err", err)
+	}
+}
+
+// generateBatch adds the next users in scope to the report, with their
+// accounts and whether they can be imported.
+func (s *Service) generateBatch(tx *gorm.DB, imp *Import) error {
+	var found []users.User
+	err := usersInScope(tx.Model(&users.User{}), *imp).Where("id > ?", imp.CursorID).Order("id").Limit(generateBatch).Find(&found).Error
+	if err != nil {
+		return fmt.Errorf("unable to read users: %w", err)
+	}
+	if len(found) > 0 {
+		ids := make([]int64, len(found))
+		for i, u := range found {
+			ids[i] = u.ID
+		}
+		accounts, err := accountsOf(tx, ids)
+		if err != nil {
+			return err
+		}
+		rows := make([]Row, len(found))
+		for i, u := range found {
+			rows[i] = Row{
+				ImportID: imp.ID, UserID: u.ID, Email: u.Email, Name: u.Name, SignedUpAt: u.CreatedAt,
+				EmailVerified: u.EmailVerified(), AccountIDs: strings.Join(accounts[u.ID], " "),
+				Reason: reasonOf(u, imp.OrganizationID), Included: true,
+			}
+			if rows[i].Reason == Eligible {
+				imp.Eligible++
+			}
+		}
+		if err := tx.CreateInBatches(rows, 500).Error; err != nil {
+			return fmt.Errorf("unable to write the report's users: %w", err)
+		}
+		imp.Found += len(found)
+		imp.CursorID = found[len(found)-1].ID
+	}
+	err = tx.Model(imp).Updates(map[string]any{"cursor_id": imp.CursorID, "found": imp.Found, "eligible": imp.Eligible}).Error
+	if err != nil || len(found) == generateBatch {
+		return err
+	}
+	// The last batch: the report is ready.
+	imp.Selected = imp.Eligible
+	if err := tx.Model(imp).Updates(map[string]any{"status": Ready, "selected": imp.Selected, "cursor_id": 0}).Error; err != nil {
+		return err
+	}
+	now := s.Now()
+	err = audit.Record(tx, now, imp.OrganizationID, audit.System, "import.report_ready", targetOf(*imp),
+		fmt.Sprintf("%d users found, %d eligible", imp.Found, imp.Eligible))
+	if err != nil || !imp.WithoutReview {
+		return err
+	}
+	d, err := domainOf(tx, imp.DomainID)
+	if err != nil {
+		return err
+	}
+	if mustBeVerified(d, "import users") != nil {
+		return nil // it waits, ready, until the domain is verified again
+	}
+	if err := s.begin(tx, imp, imp.CreatedBy, imp.CreatedByEmail); err != nil {
+		return err
+	}
+	return audit.Record(tx, now, imp.OrganizationID, audit.Actor{ID: imp.CreatedBy, Email: imp.CreatedByEmail},
+		"import.started", targetOf(*imp), fmt.Sprintf("%d users selected, without review", imp.Selected))
+}
+
+// accountsOf returns the ids of the accounts each user owns.
+func accountsOf(tx *gorm.DB, userIDs []int64) (map[int64][]string, error) {
+	var accounts []struct {
+		ID      string
+		OwnerID int64
+	}
+	if err := tx.Table("accounts").Select("id, owner_id").Where("owner_id IN ?", userIDs).Order("id").Scan(&accounts).Error; err != nil {
+		return nil, fmt.Errorf("unable to read accounts: %w", err)
+	}
+	out := make(map[int64][]string, len(userIDs))
+	for _, a := range accounts {
+		out[a.OwnerID] = append(out[a.OwnerID], a.ID)
+	}
+	return out, nil
+}
+
+func domainOf(tx *gorm.DB, id int64) (domains.Domain, error) {
+	var d domains.Domain
+	if err := tx.Take(&d, id).Error; err != nil {
+		return d, fmt.Errorf("unable to read domain %d: %w", id, err)
+	}
+	return d, nil
+}
+
+// importBatch imports the next selected users: each user whom nothing has
+// made ineligible since the report joins the organization as a Standard
+// user with every account they own, and is emailed; the others are
+// skipped with their reason.
+func (s *Service) importBatch(tx *gorm.DB, imp *Import) error {
+	d, err := domainOf(tx, imp.DomainID)
+	if err != nil {
+		return err
+	}
+	org, err := orgs.Lookup(tx, imp.OrganizationID)
+	if err != nil {
+		return err
+	}
+	if !org.BulkImport {
+		return s.stop(tx, imp, "Bulk User Import was switched off for "+org.Name+".")
+	}
+	if mustBeVerified(d, "import users") != nil {
+		return s.stop(tx, imp, d.UnicodeName+" needs re-validation: the import stopped until it is verified again.")
+	}
+	var rows []Row
+	err = tx.Where("import_id = ? AND outcome = ? AND user_id > ?", imp.ID, Waiting, imp.CursorID).
+		Order("user_id").Limit(importBatch).Find(&rows).Error
+	if err != nil {
+		return fmt.Errorf("unable to read the next users: %w", err)
+	}
+	if len(rows) == 0 {
+		return s.complete(tx, imp, org.Name, d)
+	}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.UserID
+	}
+	var locked []users.User
+	if err := database.ForUpdate(tx).Where("id IN ?", ids).Order("id").Find(&locked).Error; err != nil {
+		return fmt.Errorf("unable to lock users: %w", err)
+	}
+	now := s.Now()
+	var take []int64
+	skip := map[Reason][]int64{}
+	var entries []audit.Entry
+	var emails []mail.Email
+	accounts, err := accountsOf(tx, ids)
+	if err != nil {
+		return err
+	}
+	by := audit.Actor{Email: imp.StartedByEmail}
+	if imp.StartedBy != nil {
+		by.ID = *imp.StartedBy
+	}
+	for _, u := range locked {
+		reason := reasonOf(u, imp.OrganizationID)
+		if reason == Eligible && !atDomain(u.Email, imp.DomainName) {
+			reason = AddressChanged
+		}
+		if reason != Eligible {
+			skip[reason] = append(skip[reason], u.ID)
+			continue
+		}
+		take = append(take, u.ID)
+		details := fmt.Sprintf("Bulk User Import #%d from %s", imp.ID, d.UnicodeName)
+		if a := accounts[u.ID]; len(a) > 0 {
+			details += ", with accounts " + strings.Join(a, ", ")
+		}
+		entries = append(entries, audit.NewEntry(now, imp.OrganizationID, by, "user.imported",
+			audit.Target{Type: "user", ID: fmt.Sprint(u.ID), Label: u.Email}, details))
+		emails = append(emails, mail.Imported(u.Email, u.Name, org.Name, d.UnicodeName, imp.StartedByEmail, len(accounts[u.ID])))
+	}
+	if len(take) > 0 {
+		err := tx.Model(&users.User{}).Where("id IN ?", take).
+			Updates(map[string]any{"organization_id": imp.OrganizationID, "role": users.Standard, "joined_at": now}).Error
+		if err != nil {
+			return fmt.Errorf("unable to add users: %w", err)
+		}
+		if err := tx.Table("accounts").Where("owner_id IN ?", take).Update("organization_id", imp.OrganizationID).Error; err != nil {
+			return fmt.Errorf("unable to move accounts: %w", err)
+		}
+		if err := settle(tx, imp.ID, take, Done, "", now); err != nil {
+			return err
+		}
+	}
+	for reason, ids := range skip {
+		if err := settle(tx, imp.ID, ids, Skipped, reason, now); err != nil {
+			return err
+		}
+		imp.Skipped += len(ids)
+	}
+	if err := audit.RecordAll(tx, entries); err != nil {
+		return err
+	}
+	if err := mail.EnqueueAll(tx, now, emails); err != nil {
+		return err
+	}
+	imp.Imported += len(take)
+	imp.CursorID = rows[len(rows)-1].UserID
+	return tx.Model(imp).Updates(map[string]any{"imported": imp.Imported, "skipped": imp.Skipped, "cursor_id": imp.CursorID}).Error
+}
+
+func settle(tx *gorm.DB, importID int64, userIDs []int64, outcome Outcome, reason Reason, now time.Time) error {
+	err := tx.Model(&Row{}).Where("import_id = ? AND user_id IN ?", importID, userIDs).
+		Updates(map[string]any{"outcome": outcome, "outcome_reason": reason, "done_at": now}).Error
+	if err != nil {
+		return fmt.Errorf("unable to record outcomes: %w", err)
+	}
+	return nil
+}
+
+// atDomain reports whether email is at the domain or one of its subdomains.
+func atDomain(email, domain string) bool {
+	host := users.DomainOf(email)
+	return host == domain || strings.HasSuffix(host, "."+domain)
+}
+
+// complete closes an import whose users are all settled, and tells whoever
+// started it.
+func (s *Service) complete(tx *gorm.DB, imp *Import, orgName string, d domains.Domain) error {
+	now := s.Now()
+	imp.Status, imp.FinishedAt = Completed, &now
+	if err := tx.Model(imp).Updates(map[string]any{"status": Completed, "finished_at": now}).Error; err != nil {
+		return err
+	}
+	err := audit.Record(tx, now, imp.OrganizationID, audit.System, "import.completed", targetOf(*imp),
+		fmt.Sprintf("%d users imported, %d not imported", imp.Imported, imp.NotImported()))
+	if err != nil || imp.StartedBy == nil {
+		return err
+	}
+	var starter []users.User
+	if err := tx.Where("id = ? AND organization_id = ?", *imp.StartedBy, imp.OrganizationID).Find(&starter).Error; err != nil || len(starter) == 0 {
+		return err
+	}
+	link := s.BaseURL.JoinPath("admin", "domains", fmt.Sprint(d.ID), "imports", fmt.Sprint(imp.ID)).String()
+	return mail.Enqueue(tx, now, mail.ImportFinished(starter[0].Email, starter[0].Name, orgName, d.UnicodeName,
+		imp.Imported, imp.NotImported(), link))
+}
+
+// stop fails an import that may not go on; the users it had not reached
+// are not imported, with that reason.
+func (s *Service) stop(tx *gorm.DB, imp *Import, why string) error {
+	now := s.Now()
+	res := tx.Model(&Row{}).Where("import_id = ? AND outcome = ?", imp.ID, Waiting).
+		Updates(map[string]any{"outcome": Skipped, "outcome_reason": Stopped, "done_at": now})
+	if res.Error != nil {
+		return res.Error
+	}
+	imp.Skipped += int(res.RowsAffected)
+	imp.Status, imp.Error, imp.FinishedAt = Failed, why, &now
+	err := tx.Model(imp).Updates(map[string]any{"status": Failed, "error": why, "finished_at": now, "skipped": imp.Skipped}).Error
+	if err != nil {
+		return err
+	}
+	return audit.Record(tx, now, imp.OrganizationID, audit.System, "import.failed", targetOf(*imp), why)
+}
+
+// notifyBatch emails the next users the import would take.
+func (s *Service) notifyBatch(tx *gorm.DB, imp *Import) error {
+	d, err := domainOf(tx, imp.DomainID)
+	if err != nil {
+		return err
+	}
+	org, err := orgs.Lookup(tx, imp.OrganizationID)
+	if err != nil {
+		return err
+	}
+	var rows []Row
+	err = tx.Where("import_id = ? AND reason = ? AND included AND user_id > ?", imp.ID, Eligible, imp.NotifyCursorID).
+		Order("user_id").Limit(notifyBatch).Find(&rows).Error
+	if err != nil {
+		return fmt.Errorf("unable to read the users to notify: %w", err)
+	}
+	now := s.Now()
+	emails := make([]mail.Email, len(rows))
+	for i, r := range rows {
+		emails[i] = mail.ImportNotice(r.Email, org.Name, d.UnicodeName, imp.NotifyRequestedBy)
+	}
+	if err := mail.EnqueueAll(tx, now, emails); err != nil {
+		return err
+	}
+	imp.Notified += len(rows)
+	updates := map[string]any{"notified": imp.Notified}
+	if len(rows) > 0 {
+		imp.NotifyCursorID = rows[len(rows)-1].UserID
+		updates["notify_cursor_id"] = imp.NotifyCursorID
+	}
+	if len(rows) < notifyBatch {
+		imp.NotifiedAt = &now
+		updates["notified_at"] = now
+		if err := audit.Record(tx, now, imp.OrganizationID, audit.System, "import.notified", targetOf(*imp),
+			fmt.Sprintf("%d users emailed", imp.Notified)); err != nil {
+			return err
+		}
+	}
+	return tx.Model(imp).Updates(updates).Error
+}
