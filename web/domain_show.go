@@ -72,6 +72,9 @@ func (s *Server) renderDomain(c echo.Context, status int, f templates.Form) erro
 			}
 		}
 	}
+	if v.Bulk, err = s.bulkImportView(c, d, sh.OrgName); err != nil {
+		return err
+	}
 	v.AddedBy = "—"
 	if len(activity) > 0 {
 		v.AddedBy = activity[len(activity)-1].Actor

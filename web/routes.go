@@ -1,10 +1,19 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"admincenter/internal/imports"
 )
+
+const uploadPath = "/admin/domains/:id/imports/:import/upload"
+
+// uploadLimit is the body limit of an upload: the file and the form around it.
+var uploadLimit = fmt.Sprintf("%dK", imports.UploadLimit>>10+64)
 
 // routes registers every route of the Admin Center in one place.
 func (s *Server) routes() {
@@ -47,6 +56,23 @@ func (s *Server) routes() {
 	get("/admin/domains/:id/verification-file", s.verificationFile, requireAdmin)
 	post("/admin/domains/:id/delete", s.deleteDomain, requireAdmin)
 	post("/admin/domains/:id/add-back", s.addBack, requireAdmin)
+	bulk := []echo.MiddlewareFunc{requireAdmin, s.requireBulkImport}
+	post("/admin/domains/:id/imports", s.requestReport(imports.All), bulk...)
+	post("/admin/domains/:id/imports/new-users", s.requestReport(imports.New), bulk...)
+	get("/admin/domains/:id/imports/left-out", s.leftOut, bulk...)
+	post("/admin/domains/:id/imports/left-out", s.requestReport(imports.LeftOut), bulk...)
+	get("/admin/domains/:id/imports/table", s.importsTableFragment, bulk...)
+	get("/admin/domains/:id/imports/:import", s.showImport, bulk...)
+	get("/admin/domains/:id/imports/:import/report.csv", s.reportCSV, bulk...)
+	get("/admin/domains/:id/imports/:import/results.csv", s.resultsCSV, bulk...)
+	get("/admin/domains/:id/imports/:import/start", s.startImportPanel, bulk...)
+	post("/admin/domains/:id/imports/:import/start", s.startImport, bulk...)
+	get("/admin/domains/:id/imports/:import/notify", s.notifyForm, bulk...)
+	post("/admin/domains/:id/imports/:import/notify", s.notifyUsers, bulk...)
+	// An edited report may be far larger than other forms.
+	s.echo.POST(uploadPath, s.uploadReport, append([]echo.MiddlewareFunc{middleware.BodyLimit(uploadLimit),
+		s.countInFlight, s.withSession, s.csrf}, bulk...)...)
+	post("/admin/domains/:id/settings", s.saveDomainSettings, bulk...)
 	get("/admin/users", s.members, requireAdmin)
 	get("/admin/users/invite", s.inviteForm, requireAdmin)
 	post("/admin/users/invite", s.invite, requireAdmin)

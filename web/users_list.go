@@ -20,7 +20,8 @@ func memberRow(m orgs.Member) templates.MemberRow {
 func (s *Server) members(c echo.Context) error {
 	u := mustUser(c)
 	search := c.QueryParam("q")
-	p, err := s.Orgs.Members(c.Request().Context(), u.OrgID(), search, pageParam(c))
+	importID, query := importFilter(c)
+	p, err := s.Orgs.Members(c.Request().Context(), u.OrgID(), orgs.MemberFilter{Search: search, ImportID: importID}, pageParam(c))
 	if err != nil {
 		return err
 	}
@@ -37,6 +38,9 @@ func (s *Server) members(c echo.Context) error {
 	}}
 	if search != "" {
 		v.Pager.Query = url.Values{"q": {search}}
+	}
+	if importID != 0 {
+		v.Pager.Query, v.ImportID = query, importID
 	}
 	for _, m := range p.Items {
 		v.Members = append(v.Members, memberRow(m))

@@ -105,6 +105,12 @@ func (m *Main) seedDemo(ctx context.Context) error {
 	} else {
 		fmt.Fprintln(m.Stdout, "Demo data is already there.")
 	}
+	if added, err = demo.SeedDomain(ctx, m.DB, m.Now(), m.Config.RecheckInterval); err != nil {
+		return err
+	}
+	if added {
+		fmt.Fprintln(m.Stdout, "acme.test is verified for Acme Corp, with Bulk User Import on (no DNS record backs it: its daily re-check will ask to re-validate it).")
+	}
 	fmt.Fprintf(m.Stdout, "\nOpen %s and sign in with a password of %q:\n", base, demo.Password)
 	for _, l := range demo.Logins {
 		fmt.Fprintf(m.Stdout, "  %-28s %s\n", l.Role, l.Email)

@@ -11,8 +11,10 @@ import (
 	"gorm.io/gorm"
 
 	"admincenter/internal/audit"
+	"admincenter/internal/domains"
 	"admincenter/internal/orgs"
 	"admincenter/internal/users"
+	"admincenter/internal/verify"
 )
 
 // Password is every demo user's password.
@@ -159,4 +161,41 @@ func (s *seeder) audit(org *orgs.Organization, actor *users.User, action, label 
 		s.err = audit.Record(s.tx, org.CreatedAt, org.ID, audit.Actor{ID: actor.ID, Email: actor.Email}, action,
 			audit.Target{Type: "organization", ID: fmt.Sprint(org.ID), Label: label}, "demo data")
 	}
+}
+
+// SeedDomain gives Acme Corp acme.test, verified, and switches Bulk User
+// Import on for it, unless acme.test is there already, so that the demo
+// shows the whole product. No DNS record backs it: its first daily
+// re-check, recheck from now, puts it into re-validation.
+func SeedDomain(ctx context.Context, db *gorm.DB, now time.Time, recheck time.Duration) (bool, error) {
+	added := false
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var acme orgs.Organization
+		if err := tx.Where("name = ?", "Acme Corp").Take(&acme).Error; err != nil {
+			return err
+		}
+		var n int64
+		if err := tx.Model(&domains.Domain{}).Where("name = ?", "acme.test").Count(&n).Error; err != nil || n > 0 {
+			return err
+		}
+		added = true
+		verifiedAt, next := now.AddDate(0, -1, 0), now.Add(recheck)
+		d := domains.Domain{
+			OrganizationID: acme.ID, Name: "acme.test", UnicodeName: "acme.test",
+			Token: domains.NewToken(), FileName: domains.NewFileName(), Method: verify.DNS, Status: domains.Verified,
+			VerifiedAt: &verifiedAt, VerifiedMethod: verify.DNS, LastCheckedAt: &now, NextCheckAt: &next, CreatedAt: verifiedAt,
+		}
+		if err := tx.Create(&d).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&acme).Update("bulk_import", true).Error; err != nil {
+			return err
+		}
+		return audit.Record(tx, now, acme.ID, audit.Actor{Email: "demo"}, "domain.verified",
+			audit.Target{Type: "domain", ID: fmt.Sprint(d.ID), Label: d.UnicodeName}, "seeded by the demo, with Bulk User Import on")
+	})
+	if err != nil {
+		return false, fmt.Errorf("demo: unable to seed acme.test: %w", err)
+	}
+	return added, nil
 }

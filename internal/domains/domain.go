@@ -81,13 +81,15 @@ func (d Domain) TXTName() string { return verify.TXTName(d.Name) }
 // TokenPrefix starts every verification token.
 const TokenPrefix = "twilio-domain-verification="
 
-func newToken() string {
+// NewToken returns a fresh verification token: 128 bits from crypto/rand.
+func NewToken() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return TokenPrefix + hex.EncodeToString(b)
 }
 
-func newFileName() string {
+// NewFileName returns a fresh name for the HTML file.
+func NewFileName() string {
 	b := make([]byte, 8)
 	rand.Read(b)
 	return "twilio-domain-verification-" + hex.EncodeToString(b) + ".html"

@@ -73,7 +73,7 @@ func (s *Service) Add(ctx context.Context, actorID int64, input string) (Domain,
 		now := s.Now()
 		d = Domain{
 			OrganizationID: org.ID, Name: name.ASCII, UnicodeName: name.Unicode,
-			Token: newToken(), FileName: newFileName(), Method: verify.DNS, Status: Pending,
+			Token: NewToken(), FileName: NewFileName(), Method: verify.DNS, Status: Pending,
 			CreatedBy: &actor.ID, CreatedAt: now,
 		}
 		if err := tx.Create(&d).Error; err != nil {

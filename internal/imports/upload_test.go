@@ -207,4 +207,3 @@ func TestTwoInstancesImportEachUserOnce(t *testing.T) {
 		}
 	})
 }
-

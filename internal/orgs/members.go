@@ -23,13 +23,23 @@ type Member struct {
 
 const memberColumns = "users.*, (SELECT COUNT(*) FROM accounts WHERE accounts.owner_id = users.id) AS accounts"
 
+// MemberFilter narrows the list of members.
+type MemberFilter struct {
+	Search   string // in names and emails
+	ImportID int64  // only the users this bulk import brought in
+}
+
 // Members returns one page of an organization's managed users: the Owner
 // first, then Administrators, then Standard Users, each by name. A search
 // text keeps those whose name or email contains it.
-func (s *Service) Members(ctx context.Context, orgID int64, search string, page int) (paging.Page[Member], error) {
+func (s *Service) Members(ctx context.Context, orgID int64, filter MemberFilter, page int) (paging.Page[Member], error) {
 	p := paging.Page[Member]{Number: max(page, 1)}
 	q := s.DB.WithContext(ctx).Table("users").Where("organization_id = ?", orgID)
-	if search = strings.ToLower(strings.TrimSpace(search)); search != "" {
+	if filter.ImportID != 0 {
+		q = q.Where("id IN (?)", s.DB.Table("import_users").Select("user_id").
+			Where("import_id = ? AND outcome = 'imported'", filter.ImportID))
+	}
+	if search := strings.ToLower(strings.TrimSpace(filter.Search)); search != "" {
 		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(search) + "%"
 		q = q.Where(`(LOWER(name) LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\')`, like, like)
 	}

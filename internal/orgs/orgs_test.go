@@ -152,7 +152,7 @@ func TestMembersListing(t *testing.T) {
 		}
 		f.person(t, "outsider@acme.test", true, 0)
 
-		p, err := f.orgs.Members(ctx, org.ID, "", 1)
+		p, err := f.orgs.Members(ctx, org.ID, orgs.MemberFilter{Search: ""}, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,19 +162,19 @@ func TestMembersListing(t *testing.T) {
 		if p.Items[0].Email != "zed@acme.test" || p.Items[0].Accounts != 3 || p.Items[1].Role != users.Admin {
 			t.Fatalf("order: %s (%d accounts), then %s", p.Items[0].Email, p.Items[0].Accounts, p.Items[1].Role)
 		}
-		p2, _ := f.orgs.Members(ctx, org.ID, "", 2)
+		p2, _ := f.orgs.Members(ctx, org.ID, orgs.MemberFilter{Search: ""}, 2)
 		if len(p2.Items) != 7 {
 			t.Fatalf("page 2 has %d", len(p2.Items))
 		}
-		found, _ := f.orgs.Members(ctx, org.ID, "USER1", 1)
+		found, _ := f.orgs.Members(ctx, org.ID, orgs.MemberFilter{Search: "USER1"}, 1)
 		if found.Total != 10 {
 			t.Fatalf("search user1: %d", found.Total)
 		}
-		none, _ := f.orgs.Members(ctx, org.ID, "outsider", 1)
+		none, _ := f.orgs.Members(ctx, org.ID, orgs.MemberFilter{Search: "outsider"}, 1)
 		if none.Total != 0 {
 			t.Fatal("an unmanaged user is listed")
 		}
-		literal, _ := f.orgs.Members(ctx, org.ID, "%", 1)
+		literal, _ := f.orgs.Members(ctx, org.ID, orgs.MemberFilter{Search: "%"}, 1)
 		if literal.Total != 0 {
 			t.Fatalf("%% matched %d users", literal.Total)
 		}

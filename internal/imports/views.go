@@ -1,0 +1,93 @@
+package imports
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"admincenter/internal/paging"
+	"admincenter/internal/users"
+)
+
+// whyNot is the reason a row of a report is not, or will not be, imported.
+const whyNot = `CASE WHEN outcome_reason <> '' THEN outcome_reason
+	WHEN reason = 'eligible' AND NOT included THEN 'removed_from_file' ELSE reason END`
+
+// notImported selects the rows of a report that its import did not take,
+// or will not take as things stand.
+func (s *Service) notImported(ctx context.Context, imp Import) *gorm.DB {
+	return s.DB.WithContext(ctx).Model(&Row{}).
+		Where("import_id = ? AND outcome <> ? AND NOT (outcome = '' AND reason = ? AND included)", imp.ID, Done, Eligible)
+}
+
+// NotImported returns one page of the report's users who were not
+// imported, or are not going to be, each with the reason.
+func (s *Service) NotImported(ctx context.Context, imp Import, page int) (paging.Page[Row], error) {
+	p := paging.Page[Row]{Number: max(page, 1)}
+	q := s.notImported(ctx, imp)
+	if err := q.Count(&p.Total).Error; err != nil {
+		return p, fmt.Errorf("imports: unable to count the users left out of %d: %w", imp.ID, err)
+	}
+	err := q.Select("*, " + whyNot + " AS outcome_reason").Order("user_id").
+		Offset(paging.Offset(page)).Limit(paging.Size).Find(&p.Items).Error
+	if err != nil {
+		return p, fmt.Errorf("imports: unable to list the users left out of %d: %w", imp.ID, err)
+	}
+	return p, nil
+}
+
+// ReasonCount is how many users of a report one reason left out.
+type ReasonCount struct {
+	Reason Reason
+	Count  int
+}
+
+// ReasonCounts counts the report's users left out, by reason.
+func (s *Service) ReasonCounts(ctx context.Context, imp Import) ([]ReasonCount, error) {
+	var out []ReasonCount
+	err := s.notImported(ctx, imp).Select(whyNot + " AS reason, COUNT(*) AS count").
+		Group(whyNot).Order("count DESC").Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("imports: unable to count reasons of %d: %w", imp.ID, err)
+	}
+	return out, nil
+}
+
+// LeftOutUser is a user of earlier reports whom no import took, with why
+// they cannot be imported now.
+type LeftOutUser struct {
+	users.User
+	Reason Reason
+}
+
+// LeftOut returns one page of the users at the domain who were in one of
+// its reports, were never imported, and are not in the organization.
+func (s *Service) LeftOut(ctx context.Context, orgID, domainID int64, domainName string, page int) (paging.Page[LeftOutUser], error) {
+	p := paging.Page[LeftOutUser]{Number: max(page, 1)}
+	q := usersInScope(s.DB.WithContext(ctx).Model(&users.User{}),
+		Import{OrganizationID: orgID, DomainID: domainID, DomainName: domainName, Scope: LeftOut})
+	if err := q.Count(&p.Total).Error; err != nil {
+		return p, fmt.Errorf("imports: unable to count the users left out at %s: %w", domainName, err)
+	}
+	var found []users.User
+	if err := q.Order("email").Offset(paging.Offset(page)).Limit(paging.Size).Find(&found).Error; err != nil {
+		return p, fmt.Errorf("imports: unable to list the users left out at %s: %w", domainName, err)
+	}
+	for _, u := range found {
+		p.Items = append(p.Items, LeftOutUser{User: u, Reason: reasonOf(u, orgID)})
+	}
+	return p, nil
+}
+
+// SelectedAccounts counts the accounts that the import of the report would
+// move with its users.
+func (s *Service) SelectedAccounts(ctx context.Context, imp Import) (int, error) {
+	var n int64
+	err := s.DB.WithContext(ctx).Table("accounts").Where("owner_id IN (?)",
+		s.DB.Model(&Row{}).Select("user_id").Where("import_id = ? AND reason = ? AND included", imp.ID, Eligible)).Count(&n).Error
+	if err != nil {
+		return 0, fmt.Errorf("imports: unable to count the accounts of %d: %w", imp.ID, err)
+	}
+	return int(n), nil
+}

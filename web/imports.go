@@ -1,0 +1,407 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"admincenter/internal/apperr"
+	"admincenter/internal/domains"
+	"admincenter/internal/imports"
+	"admincenter/internal/mail"
+	"admincenter/templates"
+)
+
+// requireBulkImport answers 404 on the routes of Bulk User Import while the
+// operator has not switched it on for the organization.
+func (s *Server) requireBulkImport(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		on, err := s.Imports.Enabled(c.Request().Context(), mustUser(c).OrgID())
+		if err != nil {
+			return err
+		}
+		if !on {
+			return apperr.New(apperr.NotFound, "There is no page at this address.")
+		}
+		return next(c)
+	}
+}
+
+// importParams reads the domain and the report of the path, both of the
+// signed-in person's organization.
+func (s *Server) importParams(c echo.Context) (domains.Domain, imports.Import, error) {
+	id, err := idParam(c)
+	if err != nil {
+		return domains.Domain{}, imports.Import{}, err
+	}
+	ctx := c.Request().Context()
+	u := mustUser(c)
+	d, err := s.Domains.Get(ctx, u.OrgID(), id)
+	if err != nil {
+		return d, imports.Import{}, err
+	}
+	importID, err := strconv.ParseInt(c.Param("import"), 10, 64)
+	if err != nil {
+		return d, imports.Import{}, apperr.New(apperr.NotFound, "There is no page at this address.")
+	}
+	imp, err := s.Imports.Get(ctx, u.OrgID(), d.ID, importID)
+	return d, imp, err
+}
+
+func importLink(imp imports.Import) string {
+	return fmt.Sprintf("/admin/domains/%d/imports/%d", imp.DomainID, imp.ID)
+}
+
+var importKinds = map[imports.Status]string{
+	imports.Generating: "info", imports.Ready: "info", imports.Importing: "warn",
+	imports.Completed: "ok", imports.Failed: "danger",
+}
+
+func importRow(imp imports.Import) templates.ImportRow {
+	r := templates.ImportRow{
+		ID: imp.ID, Link: importLink(imp), CreatedAt: imp.CreatedAt, CreatedBy: imp.CreatedByEmail,
+		Scope: imp.Scope.Label(), Status: imp.Status.Label(), StatusKind: importKinds[imp.Status], Progress: imp.Progress(),
+		Found: imp.Found, Eligible: imp.Eligible, NotEligible: imp.NotEligible(),
+		Ready:    imp.Status == imports.Ready,
+		Finished: imp.Status == imports.Completed || imp.Status == imports.Failed,
+		Imported: imp.Imported, NotImported: imp.NotImported(), Error: imp.Error,
+		UsersLink: fmt.Sprintf("/admin/users?import=%d", imp.ID),
+	}
+	switch {
+	case imp.Status == imports.Generating:
+		r.Working = fmt.Sprintf("%d of %d users looked at", imp.Found, imp.Expected)
+	case imp.Status == imports.Importing:
+		r.Working = fmt.Sprintf("%d of %d users done", imp.Imported+imp.Skipped, imp.Selected)
+	case imp.NotifyRequestedAt != nil && imp.NotifiedAt == nil:
+		r.Working, r.Progress = fmt.Sprintf("emailing users: %d of %d", imp.Notified, imp.Selected), imp.Notified*100/max(imp.Selected, 1)
+	}
+	return r
+}
+
+// bulkImportView is the Bulk User Import part of a domain's page.
+func (s *Server) bulkImportView(c echo.Context, d domains.Domain, org string) (*templates.BulkImportView, error) {
+	if d.Status != domains.Verified && d.Status != domains.Revalidating {
+		return nil, nil
+	}
+	ctx := c.Request().Context()
+	v := &templates.BulkImportView{
+		DomainID: d.ID, Unicode: d.UnicodeName, Org: org,
+		Verified: d.Status == domains.Verified, Revalidating: d.Status == domains.Revalidating,
+	}
+	on, err := s.Imports.Enabled(ctx, d.OrganizationID)
+	if err != nil || !on {
+		v.Gated = true
+		return v, err
+	}
+	if v.Imports, err = s.importsTable(c, d); err != nil {
+		return nil, err
+	}
+	p, err := s.Imports.Policy(ctx, d.OrganizationID, d.ID)
+	v.Policy = string(p)
+	return v, err
+}
+
+func (s *Server) importsTable(c echo.Context, d domains.Domain) (templates.ImportsTable, error) {
+	list, err := s.Imports.List(c.Request().Context(), d.OrganizationID, d.ID)
+	t := templates.ImportsTable{DomainID: d.ID}
+	for _, imp := range list {
+		t.Rows = append(t.Rows, importRow(imp))
+		t.Live = t.Live || imp.Active()
+	}
+	return t, err
+}
+
+// importsTableFragment is the table alone, for the page to refresh it.
+func (s *Server) importsTableFragment(c echo.Context) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	d, err := s.Domains.Get(c.Request().Context(), mustUser(c).OrgID(), id)
+	if err != nil {
+		return err
+	}
+	t, err := s.importsTable(c, d)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.ImportsTableView(t))
+}
+
+// requestReport records a report from the dialog, or of the new users, or
+// of the users left out of earlier imports.
+func (s *Server) requestReport(scope imports.Scope) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := idParam(c)
+		if err != nil {
+			return err
+		}
+		withoutReview := scope == imports.All && c.FormValue("mode") == "all"
+		imp, err := s.Imports.Request(c.Request().Context(), mustUser(c), id, scope, withoutReview)
+		if apperr.CodeOf(err) == apperr.Conflict {
+			return s.renderDomain(c, http.StatusConflict, templates.Form{Message: err.Error()})
+		}
+		if err != nil {
+			return err
+		}
+		msg := "The report is being generated. It appears in the table below when it is ready."
+		if withoutReview {
+			msg = "The report is being generated; every eligible user is then imported without review."
+		}
+		if err := s.flash(c, msg); err != nil {
+			return err
+		}
+		return redirect(c, fmt.Sprintf("/admin/domains/%d#bulk-title", imp.DomainID))
+	}
+}
+
+func (s *Server) showImport(c echo.Context) error {
+	return s.renderImport(c, http.StatusOK, "")
+}
+
+func (s *Server) renderImport(c echo.Context, status int, uploadError string) error {
+	d, imp, err := s.importParams(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	sh, err := s.shell(c, fmt.Sprintf("Report #%d of %s", imp.ID, d.UnicodeName), "domains")
+	if err != nil {
+		return err
+	}
+	v := templates.ImportView{
+		Row: importRow(imp), DomainID: d.ID, Unicode: d.UnicodeName, Org: sh.OrgName, Live: imp.Active(),
+		Selected: imp.Selected, UploadError: uploadError, StartedBy: imp.StartedByEmail, StartedAt: imp.StartedAt,
+		FinishedAt: imp.FinishedAt, CanStart: imp.Status == imports.Ready, DomainVerified: d.Status == domains.Verified,
+		ResultsReady: imp.Status == imports.Completed || imp.Status == imports.Failed,
+	}
+	v.Selection = fmt.Sprintf("All %s eligible", countOf(imp.Selected, "user"))
+	if imp.UploadedAt != nil {
+		v.Selection = fmt.Sprintf("%s kept in the file uploaded %s", countOf(imp.Selected, "user"), dateOrDash(imp.UploadedAt))
+	}
+	if imp.Status == imports.Generating {
+		v.Selection = "Known when the report is ready"
+	}
+	v.NotifyStatus = notifyStatus(imp)
+	if imp.Status != imports.Generating {
+		counts, err := s.Imports.ReasonCounts(ctx, imp)
+		if err != nil {
+			return err
+		}
+		for _, rc := range counts {
+			v.ReasonCounts = append(v.ReasonCounts, templates.ReasonCount{Reason: rc.Reason.Label(), Count: rc.Count})
+		}
+		p, err := s.Imports.NotImported(ctx, imp, pageParam(c))
+		if err != nil {
+			return err
+		}
+		for _, r := range p.Items {
+			v.NotImported = append(v.NotImported, templates.NotImportedRow{UserID: r.UserID, Email: r.Email, Name: r.Name, Reason: r.OutcomeReason.Label()})
+		}
+		v.Pager = templates.Pager{Number: p.Number, Pages: p.Pages(), Total: p.Total, Noun: "user", Path: importLink(imp)}
+	}
+	return render(c, status, templates.ImportPage(sh, v))
+}
+
+func notifyStatus(imp imports.Import) string {
+	switch {
+	case imp.NotifyRequestedAt == nil:
+		return ""
+	case imp.NotifiedAt == nil:
+		return fmt.Sprintf("Emailing the users, at the request of %s: %d of %d so far.", imp.NotifyRequestedBy, imp.Notified, imp.Selected)
+	}
+	return fmt.Sprintf("%s emailed on %s, at the request of %s.", countOf(imp.Notified, "user"), dateOrDash(imp.NotifiedAt), imp.NotifyRequestedBy)
+}
+
+// reportCSV streams the report; its memory stays flat whatever its size.
+func (s *Server) reportCSV(c echo.Context) error {
+	return s.streamCSV(c, "report", s.Imports.WriteReport)
+}
+
+func (s *Server) resultsCSV(c echo.Context) error {
+	return s.streamCSV(c, "results", s.Imports.WriteResults)
+}
+
+func (s *Server) streamCSV(c echo.Context, kind string, write func(ctx context.Context, w io.Writer, imp imports.Import) error) error {
+	d, imp, err := s.importParams(c)
+	if err != nil {
+		return err
+	}
+	if imp.Status == imports.Generating {
+		return apperr.New(apperr.Conflict, "The report is still being generated: download it when it is ready.")
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-%s-%d.csv"`, d.Name, kind, imp.ID))
+	h.Set("Cache-Control", "no-store")
+	c.Response().WriteHeader(http.StatusOK)
+	return write(c.Request().Context(), c.Response(), imp)
+}
+
+func (s *Server) uploadReport(c echo.Context) error {
+	d, imp, err := s.importParams(c)
+	if err != nil {
+		return err
+	}
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return s.renderImport(c, http.StatusUnprocessableEntity, "Choose the edited CSV file to upload.")
+	}
+	file, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	imp, err = s.Imports.Upload(c.Request().Context(), mustUser(c), d.ID, imp.ID, file)
+	if apperr.CodeOf(err) == apperr.Invalid {
+		return s.renderImport(c, http.StatusUnprocessableEntity, err.Error())
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.flash(c, fmt.Sprintf("The edited file was accepted: the import takes the %s it kept.", countOf(imp.Selected, "eligible user"))); err != nil {
+		return err
+	}
+	return redirect(c, importLink(imp))
+}
+
+func (s *Server) startImportPanel(c echo.Context) error {
+	return s.renderStartPanel(c, http.StatusOK, "")
+}
+
+func (s *Server) renderStartPanel(c echo.Context, status int, message string) error {
+	d, imp, err := s.importParams(c)
+	if err != nil {
+		return err
+	}
+	if imp.Status != imports.Ready && message == "" {
+		return redirect(c, importLink(imp))
+	}
+	sh, err := s.shell(c, "Start import", "domains")
+	if err != nil {
+		return err
+	}
+	accounts, err := s.Imports.SelectedAccounts(c.Request().Context(), imp)
+	if err != nil {
+		return err
+	}
+	v := templates.StartImportView{
+		DomainID: d.ID, Unicode: d.UnicodeName, Org: sh.OrgName, Link: importLink(imp), ID: imp.ID,
+		Selected: imp.Selected, Accounts: accounts, Notified: notifyStatus(imp), Message: message,
+	}
+	return render(c, status, templates.StartImportPage(sh, v))
+}
+
+func (s *Server) startImport(c echo.Context) error {
+	d, imp, err := s.importParams(c)
+	if err != nil {
+		return err
+	}
+	imp, err = s.Imports.Start(c.Request().Context(), mustUser(c), d.ID, imp.ID)
+	if apperr.CodeOf(err) == apperr.Conflict {
+		return s.renderStartPanel(c, http.StatusConflict, err.Error())
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.flash(c, fmt.Sprintf("The import of %s has started. You can leave this page: it goes on in the background.", countOf(imp.Selected, "user"))); err != nil {
+		return err
+	}
+	return redirect(c, importLink(imp))
+}
+
+func (s *Server) notifyForm(c echo.Context) error {
+	d, imp, err := s.importParams(c)
+	if err != nil {
+		return err
+	}
+	sh, err := s.shell(c, "Notify your users", "domains")
+	if err != nil {
+		return err
+	}
+	u := mustUser(c)
+	notice := mail.ImportNotice("", sh.OrgName, d.UnicodeName, u.Name+" ("+u.Email+")")
+	v := templates.NotifyView{
+		DomainID: d.ID, Unicode: d.UnicodeName, Link: importLink(imp), ID: imp.ID,
+		Subject: notice.Subject, Body: notice.Body, Selected: imp.Selected, Status: notifyStatus(imp),
+		CanSend: imp.Status == imports.Ready && imp.Selected > 0,
+	}
+	return render(c, http.StatusOK, templates.NotifyPage(sh, v))
+}
+
+func (s *Server) notifyUsers(c echo.Context) error {
+	d, imp, err := s.importParams(c)
+	if err != nil {
+		return err
+	}
+	imp, err = s.Imports.RequestNotify(c.Request().Context(), mustUser(c), d.ID, imp.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.flash(c, fmt.Sprintf("We are emailing the %s of this import.", countOf(imp.Selected, "user"))); err != nil {
+		return err
+	}
+	return redirect(c, importLink(imp)+"/notify")
+}
+
+func (s *Server) leftOut(c echo.Context) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	u := mustUser(c)
+	d, err := s.Domains.Get(ctx, u.OrgID(), id)
+	if err != nil {
+		return err
+	}
+	p, err := s.Imports.LeftOut(ctx, u.OrgID(), d.ID, d.Name, pageParam(c))
+	if err != nil {
+		return err
+	}
+	sh, err := s.shell(c, "Users not included in earlier imports", "domains")
+	if err != nil {
+		return err
+	}
+	v := templates.LeftOutView{
+		DomainID: d.ID, Unicode: d.UnicodeName, Org: sh.OrgName, Verified: d.Status == domains.Verified,
+		Pager: templates.Pager{Number: p.Number, Pages: p.Pages(), Total: p.Total, Noun: "user",
+			Path: fmt.Sprintf("/admin/domains/%d/imports/left-out", d.ID)},
+	}
+	for _, r := range p.Items {
+		v.Rows = append(v.Rows, templates.NotImportedRow{UserID: r.ID, Email: r.Email, Name: r.Name, Reason: r.Reason.Label()})
+	}
+	return render(c, http.StatusOK, templates.LeftOutPage(sh, v))
+}
+
+func (s *Server) saveDomainSettings(c echo.Context) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	err = s.Imports.SetPolicy(c.Request().Context(), mustUser(c), id, imports.SignupPolicy(c.FormValue("policy")))
+	if apperr.CodeOf(err) == apperr.Invalid {
+		return s.renderDomain(c, http.StatusUnprocessableEntity, templates.Form{Message: err.Error()})
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.flash(c, "Domain settings saved: "+imports.SignupPolicy(c.FormValue("policy")).Label()+"."); err != nil {
+		return err
+	}
+	return redirect(c, fmt.Sprintf("/admin/domains/%d#settings-title", id))
+}
+
+// importFilter is the Users page's filter to one import's users.
+func importFilter(c echo.Context) (int64, url.Values) {
+	id, err := strconv.ParseInt(c.QueryParam("import"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, nil
+	}
+	return id, url.Values{"import": {c.QueryParam("import")}}
+}
