@@ -205,7 +205,7 @@ func TestBulkImportAuthorization(t *testing.T) {
 			t.Fatal(err)
 		}
 		globex.get(report).want(t, http.StatusNotFound)
-		globex.get(report + "/report.csv").want(t, http.StatusNotFound)
+		globex.get(report+"/report.csv").want(t, http.StatusNotFound)
 		globex.post(report+"/start", nil).want(t, http.StatusNotFound)
 		// A report id of the right organization under another domain id is
 		// not found either.
