@@ -111,6 +111,15 @@ func Lazy(tx *gorm.DB) error {
 	return tx.Exec("SET LOCAL synchronous_commit = off").Error
 }
 
+// Analyze refreshes PostgreSQL's statistics of a table that just grew a
+// lot, so that the next statements over it use its indexes.
+func Analyze(tx *gorm.DB, table string) error {
+	if IsSQLite(tx) {
+		return nil
+	}
+	return tx.Exec("ANALYZE " + table).Error
+}
+
 // ForUpdate adds FOR UPDATE to a query whose rows the transaction will
 // change, so that competing writers on PostgreSQL wait their turn.
 func ForUpdate(db *gorm.DB) *gorm.DB {

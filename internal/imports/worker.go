@@ -187,7 +187,12 @@ func (s *Service) generateBatch(tx *gorm.DB, imp *Import) error {
 	if err != nil || len(found) == generateBatch {
 		return err
 	}
-	// The last batch: the report is ready.
+	// The last batch: the report is ready. Its rows are about to be
+	// updated one batch at a time: a table that grew from nothing needs
+	// fresh statistics, or each update reads all of it.
+	if err := database.Analyze(tx, "import_users"); err != nil {
+		return err
+	}
 	imp.Selected = imp.Eligible
 	if err := tx.Model(imp).Updates(map[string]any{"status": Ready, "selected": imp.Selected, "cursor_id": 0}).Error; err != nil {
 		return err
