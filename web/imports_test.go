@@ -165,6 +165,11 @@ func TestBrowserBulkImport(t *testing.T) {
 				t.Errorf("%s was removed from the file but imported", email)
 			}
 		}
+
+		b.narrow()
+		b.open(domainPage)
+		b.waitText("52 users imported")
+		b.screenshot("import-table-narrow")
 	})
 }
 
