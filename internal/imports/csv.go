@@ -17,6 +17,7 @@ import (
 
 	"admincenter/internal/apperr"
 	"admincenter/internal/audit"
+	"admincenter/internal/domains"
 	"admincenter/internal/users"
 )
 
@@ -125,14 +126,7 @@ func (s *Service) Upload(ctx context.Context, actor users.User, domainID, id int
 	if err != nil {
 		return imp, err
 	}
-	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		d, err := domainFor(tx, actor, domainID)
-		if err != nil {
-			return err
-		}
-		if imp, err = lockImport(tx, d, id); err != nil {
-			return err
-		}
+	return s.change(ctx, actor, domainID, id, func(tx *gorm.DB, _ domains.Domain, imp *Import) error {
 		if imp.Status != Ready {
 			return apperr.Field("file", "This report started importing while the file was being read: nothing changed.")
 		}
@@ -153,13 +147,12 @@ func (s *Service) Upload(ctx context.Context, actor users.User, domainID, id int
 		}
 		now := s.Now()
 		imp.Selected, imp.UploadedAt = int(selected), &now
-		if err := tx.Model(&imp).Updates(map[string]any{"selected": selected, "uploaded_at": now}).Error; err != nil {
+		if err := tx.Model(imp).Updates(map[string]any{"selected": selected, "uploaded_at": now}).Error; err != nil {
 			return err
 		}
-		return audit.Record(tx, now, imp.OrganizationID, actorOf(actor), "import.file_uploaded", targetOf(imp),
+		return audit.Record(tx, now, imp.OrganizationID, actorOf(actor), "import.file_uploaded", targetOf(*imp),
 			fmt.Sprintf("%d of %d eligible users kept", selected, imp.Eligible))
 	})
-	return imp, err
 }
 
 // uploadedRow is a line of an uploaded file.

@@ -392,15 +392,7 @@ func (s *Service) Get(ctx context.Context, orgID, domainID, id int64) (Import, e
 // Start begins the import of a ready report: the worker imports its
 // selected users in batches.
 func (s *Service) Start(ctx context.Context, actor users.User, domainID, id int64) (Import, error) {
-	var imp Import
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		d, err := domainFor(tx, actor, domainID)
-		if err != nil {
-			return err
-		}
-		if imp, err = lockImport(tx, d, id); err != nil {
-			return err
-		}
+	return s.change(ctx, actor, domainID, id, func(tx *gorm.DB, d domains.Domain, imp *Import) error {
 		if imp.Status != Ready {
 			return apperr.New(apperr.Conflict, fmt.Sprintf("This report is %s: only a ready report can be imported.", imp.Status.Label()))
 		}
@@ -410,15 +402,31 @@ func (s *Service) Start(ctx context.Context, actor users.User, domainID, id int6
 		if imp.Selected == 0 {
 			return apperr.New(apperr.Conflict, "This report has no eligible user to import.")
 		}
-		if err := s.begin(tx, &imp, actor.ID, actor.Email); err != nil {
+		if err := s.begin(tx, imp, actor.ID, actor.Email); err != nil {
 			if database.IsDuplicate(err) {
 				return apperr.New(apperr.Conflict, fmt.Sprintf(
 					"Another report or import of %s is running: wait until it is done.", d.UnicodeName))
 			}
 			return err
 		}
-		return audit.Record(tx, imp.StartedAt.UTC(), d.OrganizationID, actorOf(actor), "import.started", targetOf(imp),
+		return audit.Record(tx, imp.StartedAt.UTC(), d.OrganizationID, actorOf(actor), "import.started", targetOf(*imp),
 			fmt.Sprintf("%d users selected", imp.Selected))
+	})
+}
+
+// change runs f in a transaction, on the actor's domain and its report
+// locked, then wakes the worker.
+func (s *Service) change(ctx context.Context, actor users.User, domainID, id int64, f func(tx *gorm.DB, d domains.Domain, imp *Import) error) (Import, error) {
+	var imp Import
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		d, err := domainFor(tx, actor, domainID)
+		if err != nil {
+			return err
+		}
+		if imp, err = lockImport(tx, d, id); err != nil {
+			return err
+		}
+		return f(tx, d, &imp)
 	})
 	if err != nil {
 		return Import{}, err
@@ -466,15 +474,7 @@ func lockImport(tx *gorm.DB, d domains.Domain, id int64) (Import, error) {
 // RequestNotify has the worker email every user the ready report's import
 // would take, telling them what changes.
 func (s *Service) RequestNotify(ctx context.Context, actor users.User, domainID, id int64) (Import, error) {
-	var imp Import
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		d, err := domainFor(tx, actor, domainID)
-		if err != nil {
-			return err
-		}
-		if imp, err = lockImport(tx, d, id); err != nil {
-			return err
-		}
+	return s.change(ctx, actor, domainID, id, func(tx *gorm.DB, d domains.Domain, imp *Import) error {
 		switch {
 		case imp.Status != Ready:
 			return apperr.New(apperr.Conflict, fmt.Sprintf("This report is %s: users are notified before their import starts.", imp.Status.Label()))
@@ -485,17 +485,12 @@ func (s *Service) RequestNotify(ctx context.Context, actor users.User, domainID,
 		}
 		now := s.Now()
 		imp.NotifyRequestedAt, imp.NotifyRequestedBy = &now, actor.Email
-		if err := tx.Model(&imp).Updates(map[string]any{"notify_requested_at": now, "notify_requested_by": actor.Email}).Error; err != nil {
+		if err := tx.Model(imp).Updates(map[string]any{"notify_requested_at": now, "notify_requested_by": actor.Email}).Error; err != nil {
 			return err
 		}
-		return audit.Record(tx, now, d.OrganizationID, actorOf(actor), "import.notify_requested", targetOf(imp),
+		return audit.Record(tx, now, d.OrganizationID, actorOf(actor), "import.notify_requested", targetOf(*imp),
 			fmt.Sprintf("%d users to email", imp.Selected))
 	})
-	if err != nil {
-		return Import{}, err
-	}
-	s.kick()
-	return imp, nil
 }
 
 func actorOf(u users.User) audit.Actor { return audit.Actor{ID: u.ID, Email: u.Email} }
