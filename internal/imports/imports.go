@@ -316,6 +316,13 @@ func (s *Service) Request(ctx context.Context, actor users.User, domainID int64,
 			return fmt.Errorf("imports: unable to count the users of %s: %w", d.Name, err)
 		}
 		imp.Expected = int(n)
+		switch {
+		case n == 0 && scope == New && imp.Since != nil:
+			return apperr.New(apperr.Conflict, fmt.Sprintf("Nobody at %s signed up since the last report, of %s, without being in the organization: there is no new user to import.",
+				d.UnicodeName, imp.Since.UTC().Format("2 Jan 2006 15:04 UTC")))
+		case n == 0 && scope == LeftOut:
+			return apperr.New(apperr.Conflict, "Nobody was left out of earlier imports: everyone in them was imported or is in the organization.")
+		}
 		if err := tx.Create(&imp).Error; err != nil {
 			if database.IsDuplicate(err) {
 				return apperr.New(apperr.Conflict, fmt.Sprintf(

@@ -180,6 +180,11 @@ func TestNewUsersAndUsersLeftOut(t *testing.T) {
 		if fresh.Found != 1 || rows[nina.Email].Reason != imports.Eligible {
 			t.Fatalf("new users report found %d: %v", fresh.Found, rows)
 		}
+		// Nothing new since: no empty report.
+		if _, err := f.svc.Request(f.ctx, f.owner, f.domain.ID, imports.New, false); apperr.CodeOf(err) != apperr.Conflict ||
+			!strings.Contains(err.Error(), "no new user to import") {
+			t.Errorf("a report of new users when there is none: %v", err)
+		}
 		// Ursula verifies her email: she was left out of the first import.
 		f.db.Model(&f.ursula).Update("email_verified_at", f.clk.Now())
 		left := f.report(t, imports.LeftOut, false)
