@@ -139,6 +139,14 @@ func linkify(s string) []textPart {
 	return append(parts, textPart{text: s[last:]})
 }
 
+// CountOf writes n with its noun: "1 user", "52 users".
+func CountOf(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return one

@@ -34,11 +34,11 @@ func timeLeft(d time.Duration) string {
 	case d <= 0:
 		return "no time"
 	case d >= 24*time.Hour:
-		return countOf(int(math.Ceil(d.Hours()/24)), "day")
+		return templates.CountOf(int(math.Ceil(d.Hours()/24)), "day")
 	case d >= time.Hour:
-		return countOf(int(math.Ceil(d.Hours())), "hour")
+		return templates.CountOf(int(math.Ceil(d.Hours())), "hour")
 	case d >= time.Minute:
-		return countOf(int(math.Ceil(d.Minutes())), "minute")
+		return templates.CountOf(int(math.Ceil(d.Minutes())), "minute")
 	}
-	return countOf(int(math.Ceil(d.Seconds())), "second")
+	return templates.CountOf(int(math.Ceil(d.Seconds())), "second")
 }

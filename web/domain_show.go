@@ -141,18 +141,11 @@ func (s *Server) schedule(d domains.Domain) string {
 func humanDuration(d time.Duration) string {
 	switch {
 	case d%time.Hour == 0:
-		return countOf(int(d/time.Hour), "hour")
+		return templates.CountOf(int(d/time.Hour), "hour")
 	case d%time.Minute == 0:
-		return countOf(int(d/time.Minute), "minute")
+		return templates.CountOf(int(d/time.Minute), "minute")
 	}
-	return countOf(int(d.Round(time.Second)/time.Second), "second")
-}
-
-func countOf(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
+	return templates.CountOf(int(d.Round(time.Second)/time.Second), "second")
 }
 
 func outcomeLabel(o verify.Outcome) string {

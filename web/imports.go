@@ -98,11 +98,8 @@ func (s *Server) bulkImportView(c echo.Context, d domains.Domain, org string) (*
 		v.Gated = true
 		return v, err
 	}
-	if v.Imports, err = s.importsTable(c, d); err != nil {
-		return nil, err
-	}
-	p, err := s.Imports.Policy(ctx, d.OrganizationID, d.ID)
-	v.Policy = string(p)
+	v.Imports, err = s.importsTable(c, d)
+	v.Policy = d.SignupPolicy
 	return v, err
 }
 
@@ -177,12 +174,12 @@ func (s *Server) renderImport(c echo.Context, status int, uploadError string) er
 	v := templates.ImportView{
 		Row: importRow(imp), DomainID: d.ID, Unicode: d.UnicodeName, Org: sh.OrgName, Live: imp.Active(),
 		Selected: imp.Selected, UploadError: uploadError, StartedBy: imp.StartedByEmail, StartedAt: imp.StartedAt,
-		FinishedAt: imp.FinishedAt, CanStart: imp.Status == imports.Ready, DomainVerified: d.Status == domains.Verified,
+		FinishedAt: imp.FinishedAt, CanStart: imp.Status == imports.Ready,
 		ResultsReady: imp.Status == imports.Completed || imp.Status == imports.Failed,
 	}
-	v.Selection = fmt.Sprintf("All %s eligible", countOf(imp.Selected, "user"))
+	v.Selection = fmt.Sprintf("All %s eligible", templates.CountOf(imp.Selected, "user"))
 	if imp.UploadedAt != nil {
-		v.Selection = fmt.Sprintf("%s kept in the file uploaded %s", countOf(imp.Selected, "user"), dateOrDash(imp.UploadedAt))
+		v.Selection = fmt.Sprintf("%s kept in the file uploaded %s", templates.CountOf(imp.Selected, "user"), dateOrDash(imp.UploadedAt))
 	}
 	if imp.Status == imports.Generating {
 		v.Selection = "Known when the report is ready"
@@ -201,7 +198,7 @@ func (s *Server) renderImport(c echo.Context, status int, uploadError string) er
 			return err
 		}
 		for _, r := range p.Items {
-			v.NotImported = append(v.NotImported, templates.NotImportedRow{UserID: r.UserID, Email: r.Email, Name: r.Name, Reason: r.OutcomeReason.Label()})
+			v.NotImported = append(v.NotImported, templates.NotImportedRow{Email: r.Email, Name: r.Name, Reason: r.OutcomeReason.Label()})
 		}
 		v.Pager = templates.Pager{Number: p.Number, Pages: p.Pages(), Total: p.Total, Noun: "user", Path: importLink(imp)}
 	}
@@ -215,7 +212,7 @@ func notifyStatus(imp imports.Import) string {
 	case imp.NotifiedAt == nil:
 		return fmt.Sprintf("Emailing the users, at the request of %s: %d of %d so far.", imp.NotifyRequestedBy, imp.Notified, imp.Selected)
 	}
-	return fmt.Sprintf("%s emailed on %s, at the request of %s.", countOf(imp.Notified, "user"), dateOrDash(imp.NotifiedAt), imp.NotifyRequestedBy)
+	return fmt.Sprintf("%s emailed on %s, at the request of %s.", templates.CountOf(imp.Notified, "user"), dateOrDash(imp.NotifiedAt), imp.NotifyRequestedBy)
 }
 
 // reportCSV streams the report; its memory stays flat whatever its size.
@@ -264,7 +261,7 @@ func (s *Server) uploadReport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.flash(c, fmt.Sprintf("The edited file was accepted: the import takes the %s it kept.", countOf(imp.Selected, "eligible user"))); err != nil {
+	if err := s.flash(c, fmt.Sprintf("The edited file was accepted: the import takes the %s it kept.", templates.CountOf(imp.Selected, "eligible user"))); err != nil {
 		return err
 	}
 	return redirect(c, importLink(imp))
@@ -309,7 +306,7 @@ func (s *Server) startImport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.flash(c, fmt.Sprintf("The import of %s has started. You can leave this page: it goes on in the background.", countOf(imp.Selected, "user"))); err != nil {
+	if err := s.flash(c, fmt.Sprintf("The import of %s has started. You can leave this page: it goes on in the background.", templates.CountOf(imp.Selected, "user"))); err != nil {
 		return err
 	}
 	return redirect(c, importLink(imp))
@@ -343,7 +340,7 @@ func (s *Server) notifyUsers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.flash(c, fmt.Sprintf("We are emailing the %s of this import.", countOf(imp.Selected, "user"))); err != nil {
+	if err := s.flash(c, fmt.Sprintf("We are emailing the %s of this import.", templates.CountOf(imp.Selected, "user"))); err != nil {
 		return err
 	}
 	return redirect(c, importLink(imp)+"/notify")
@@ -374,7 +371,7 @@ func (s *Server) leftOut(c echo.Context) error {
 			Path: fmt.Sprintf("/admin/domains/%d/imports/left-out", d.ID)},
 	}
 	for _, r := range p.Items {
-		v.Rows = append(v.Rows, templates.NotImportedRow{UserID: r.ID, Email: r.Email, Name: r.Name, Reason: r.Reason.Label()})
+		v.Rows = append(v.Rows, templates.NotImportedRow{Email: r.Email, Name: r.Name, Reason: r.Reason.Label()})
 	}
 	return render(c, http.StatusOK, templates.LeftOutPage(sh, v))
 }

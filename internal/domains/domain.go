@@ -60,6 +60,7 @@ type Domain struct {
 	LeaseUntil     *time.Time
 	CreatedBy      *int64
 	CreatedAt      time.Time
+	SignupPolicy   string `gorm:"default:invite"` // what a sign-up at the domain does: "invite" or "auto" (internal/imports)
 
 	// Re-validation: when the proof went missing, the deadline to restore
 	// it, and which reminders were written.

@@ -19,15 +19,11 @@ func AllowsEmail(db *gorm.DB, providers *Blocklist, orgID int64, email string) e
 	if provider := providers.MatchEmail(email); provider != "" {
 		return apperr.Field("email", provider+" is a common email provider. Add people by their address at one of your organization's verified domains.")
 	}
-	typed := users.DomainOf(email)
-	name := typed // domains are stored as A-labels; an address may use U-labels
-	if ascii, err := profile.ToASCII(typed); err == nil {
-		name = strings.ToLower(ascii)
-	}
+	typed, names := users.DomainOf(email), EmailDomains(email)
 	var found []Domain
-	err := db.Where("organization_id = ? AND name IN ?", orgID, selfAndParents(name)).Order("LENGTH(name) DESC").Find(&found).Error
+	err := db.Where("organization_id = ? AND name IN ?", orgID, names).Order("LENGTH(name) DESC").Find(&found).Error
 	if err != nil {
-		return fmt.Errorf("domains: unable to read %s: %w", name, err)
+		return fmt.Errorf("domains: unable to read %s: %w", names[0], err)
 	}
 	if len(found) == 0 {
 		return apperr.Field("email", fmt.Sprintf("%s is not one of your organization's domains. Add and verify it in Domains before adding people with %s addresses.", typed, typed))
@@ -48,6 +44,17 @@ func AllowsEmail(db *gorm.DB, providers *Blocklist, orgID int64, email string) e
 	}
 	d := found[0]
 	return apperr.Field("email", fmt.Sprintf("%s is not verified yet (%s). Verify it in Domains before adding people with %s addresses.", d.UnicodeName, d.Status.Label(), d.UnicodeName))
+}
+
+// EmailDomains lists the domain names an email address is at, as domains
+// are stored (A-labels; an address may use U-labels): its own domain and
+// those it is under, most specific first.
+func EmailDomains(email string) []string {
+	name := users.DomainOf(email)
+	if ascii, err := profile.ToASCII(name); err == nil {
+		name = strings.ToLower(ascii)
+	}
+	return selfAndParents(name)
 }
 
 // selfAndParents lists a name and the names it is under, down to two

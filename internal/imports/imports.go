@@ -12,8 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"time"
 
+	"golang.org/x/net/idna"
 	"gorm.io/gorm"
 
 	"admincenter/internal/apperr"
@@ -196,8 +198,12 @@ func (s *Service) kick() {
 // Enabled reports whether the operator switched Bulk User Import on for the
 // organization.
 func (s *Service) Enabled(ctx context.Context, orgID int64) (bool, error) {
+	return enabled(s.DB.WithContext(ctx), orgID)
+}
+
+func enabled(db *gorm.DB, orgID int64) (bool, error) {
 	var on []bool
-	err := s.DB.WithContext(ctx).Table("organizations").Where("id = ?", orgID).Pluck("bulk_import", &on).Error
+	err := db.Table("organizations").Where("id = ?", orgID).Pluck("bulk_import", &on).Error
 	if err != nil {
 		return false, fmt.Errorf("imports: unable to read the features of organization %d: %w", orgID, err)
 	}
@@ -213,8 +219,8 @@ func (s *Service) SetFeature(ctx context.Context, org string, on bool) (id int64
 			Name string
 		}
 		q := tx.Table("organizations").Select("id, name")
-		if _, perr := fmt.Sscan(org, &id); perr == nil && fmt.Sprint(id) == org {
-			q = q.Where("id = ? OR name = ?", id, org)
+		if n, perr := strconv.ParseInt(org, 10, 64); perr == nil {
+			q = q.Where("id = ? OR name = ?", n, org)
 		} else {
 			q = q.Where("name = ?", org)
 		}
@@ -260,14 +266,11 @@ func domainFor(tx *gorm.DB, actor users.User, domainID int64) (domains.Domain, e
 	if err != nil {
 		return d, fmt.Errorf("imports: unable to read domain %d: %w", domainID, err)
 	}
-	var on []bool
-	if err := tx.Table("organizations").Where("id = ?", d.OrganizationID).Pluck("bulk_import", &on).Error; err != nil {
-		return d, err
+	on, err := enabled(tx, d.OrganizationID)
+	if err == nil && !on {
+		err = errGated
 	}
-	if len(on) != 1 || !on[0] {
-		return d, errGated
-	}
-	return d, nil
+	return d, err
 }
 
 // mustBeVerified refuses work on a domain that is not verified now.
@@ -345,7 +348,16 @@ func (s *Service) Request(ctx context.Context, actor users.User, domainID int64,
 
 // usersInScope narrows q, a query over users, to the users of imp's scope.
 func usersInScope(q *gorm.DB, imp Import) *gorm.DB {
-	q = q.Where("(email LIKE ? OR email LIKE ?)", "%@"+imp.DomainName, "%."+imp.DomainName)
+	// Addresses may spell an internationalized domain either way.
+	names := []string{imp.DomainName}
+	if u, err := idna.ToUnicode(imp.DomainName); err == nil && u != imp.DomainName {
+		names = append(names, u)
+	}
+	at := q.Session(&gorm.Session{NewDB: true})
+	for _, name := range names {
+		at = at.Or("email LIKE ? OR email LIKE ?", "%@"+name, "%."+name)
+	}
+	q = q.Where(at)
 	switch imp.Scope {
 	case New:
 		q = q.Where("(organization_id IS NULL OR organization_id <> ?)", imp.OrganizationID)

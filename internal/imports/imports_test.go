@@ -269,3 +269,23 @@ func TestCSVNeutralizesFormulas(t *testing.T) {
 		}
 	})
 }
+
+// An internationalized domain's people are found whichever way their
+// address spells it.
+func TestReportOfAnInternationalizedDomain(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		f := newFixture(t, db)
+		idn := f.domain
+		idn.ID, idn.Name, idn.UnicodeName = 0, "xn--bcher-kva.test", "bücher.test"
+		if err := db.Create(&idn).Error; err != nil {
+			t.Fatal(err)
+		}
+		f.domain = idn
+		f.person(t, "ana@bücher.test", true, 1)
+		f.person(t, "ben@shop.xn--bcher-kva.test", true, 0)
+		imp := f.report(t, imports.All, true)
+		if imp.Found != 2 || imp.Imported != 2 {
+			t.Fatalf("found %d, imported %d; want 2 and 2", imp.Found, imp.Imported)
+		}
+	})
+}

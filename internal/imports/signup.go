@@ -3,7 +3,6 @@ package imports
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"gorm.io/gorm"
 
@@ -29,19 +28,6 @@ func (p SignupPolicy) Label() string {
 		return "Automatically add new users who sign up with this domain"
 	}
 	return "Invite only"
-}
-
-// Policy returns the domain's sign-up policy.
-func (s *Service) Policy(ctx context.Context, orgID, domainID int64) (SignupPolicy, error) {
-	var p []SignupPolicy
-	err := s.DB.WithContext(ctx).Model(&domains.Domain{}).Where("id = ? AND organization_id = ?", domainID, orgID).Pluck("signup_policy", &p).Error
-	if err != nil {
-		return "", fmt.Errorf("imports: unable to read the settings of domain %d: %w", domainID, err)
-	}
-	if len(p) == 0 {
-		return "", apperr.New(apperr.NotFound, "No such domain in this organization.")
-	}
-	return p[0], nil
 }
 
 // SetPolicy changes the domain's sign-up policy. Adding sign-ups
@@ -77,14 +63,8 @@ func (s *Service) AddOnSignup(tx *gorm.DB, u users.User) error {
 	if u.Managed() || !u.Active() || !u.EmailVerified() {
 		return nil
 	}
-	host := users.DomainOf(u.Email)
-	names := []string{host}
-	for strings.Count(host, ".") > 1 {
-		host = host[strings.IndexByte(host, '.')+1:]
-		names = append(names, host)
-	}
 	var found []domains.Domain
-	err := tx.Where("status = ? AND signup_policy = ? AND name IN ?", domains.Verified, AutoAdd, names).
+	err := tx.Where("status = ? AND signup_policy = ? AND name IN ?", domains.Verified, AutoAdd, domains.EmailDomains(u.Email)).
 		Where("organization_id IN (?)", tx.Session(&gorm.Session{NewDB: true}).Table("organizations").Select("id").Where("bulk_import")).
 		Order("LENGTH(name) DESC").Limit(1).Find(&found).Error
 	if err != nil || len(found) == 0 {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -349,8 +350,7 @@ func settle(tx *gorm.DB, importID int64, userIDs []int64, outcome Outcome, reaso
 
 // atDomain reports whether email is at the domain or one of its subdomains.
 func atDomain(email, domain string) bool {
-	host := users.DomainOf(email)
-	return host == domain || strings.HasSuffix(host, "."+domain)
+	return slices.Contains(domains.EmailDomains(email), domain)
 }
 
 // complete closes an import whose users are all settled, and tells whoever
