@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -131,7 +130,7 @@ func (s *Service) claim(ctx context.Context, n int) ([]Domain, error) {
 			if err != nil {
 				return err
 			}
-			batch = append(batch, withoutDuplicates(batch, claimed)...)
+			batch = append(batch, claimed...) // claimed rows hold a lease now: the next kind cannot take them again
 		}
 		return nil
 	})
@@ -139,16 +138,6 @@ func (s *Service) claim(ctx context.Context, n int) ([]Domain, error) {
 		return nil, fmt.Errorf("domains: unable to claim due work: %w", err)
 	}
 	return batch, nil
-}
-
-func withoutDuplicates(have, more []Domain) []Domain {
-	out := more[:0]
-	for _, d := range more {
-		if !slices.ContainsFunc(have, func(h Domain) bool { return h.ID == d.ID }) {
-			out = append(out, d)
-		}
-	}
-	return out
 }
 
 // Backlog counts the domains with work due and not claimed.

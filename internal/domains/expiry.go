@@ -124,12 +124,16 @@ func (s *Service) removeOne(ctx context.Context, exp Expiry, removalID int64) er
 		}
 		now := s.Now()
 		r.DoneAt = &now
+		verifiedToo, err := atVerifiedDomain(tx, exp.OrganizationID, u.Email)
+		if err != nil {
+			return fmt.Errorf("domains: unable to read the domains of %s: %w", u.Email, err)
+		}
 		switch {
 		case u.OrgID() != exp.OrganizationID:
 			r.Outcome, r.Detail = "skipped", "no longer a member of the organization"
 		case u.Role == users.Owner:
 			r.Outcome, r.Detail = "skipped", "the Owner is never removed"
-		case atVerifiedDomain(tx, exp.OrganizationID, u.Email):
+		case verifiedToo:
 			r.Outcome, r.Detail = "skipped", "their address is also at a domain the organization has verified"
 		default:
 			var ids []string
@@ -157,13 +161,11 @@ func (s *Service) removeOne(ctx context.Context, exp Expiry, removalID int64) er
 }
 
 // atVerifiedDomain reports whether an email address is at a domain the
-// organization has verified, by its A-label or its U-label.
-func atVerifiedDomain(tx *gorm.DB, orgID int64, email string) bool {
+// organization has verified, or under one.
+func atVerifiedDomain(tx *gorm.DB, orgID int64, email string) (bool, error) {
 	var n int64
-	tx.Model(&Domain{}).Where("organization_id = ? AND status = ?", orgID, Verified).
-		Where("(? LIKE '%@' || name OR ? LIKE '%.' || name OR ? LIKE '%@' || unicode_name OR ? LIKE '%.' || unicode_name)",
-			email, email, email, email).Count(&n)
-	return n > 0
+	err := tx.Model(&Domain{}).Where("organization_id = ? AND status = ? AND name IN ?", orgID, Verified, EmailDomains(email)).Count(&n).Error
+	return n > 0, err
 }
 
 // closeExpiry marks an expiry finished and emails its summary, once.

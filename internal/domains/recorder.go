@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -30,19 +29,14 @@ type passed struct {
 	report Report
 }
 
-const (
-	recordBatch   = 256
-	recordWriters = 1 // batches written at once: more only add contention on the database
-)
+// recordBatch is the most passed checks one transaction records. One
+// writer records them: more only add contention on the database.
+const recordBatch = 256
 
 func (s *Service) startRecorder() *recorder {
 	r := &recorder{s: s, in: make(chan passed, recordBatch), done: make(chan struct{})}
-	var wg sync.WaitGroup
-	for range recordWriters {
-		wg.Go(r.loop)
-	}
 	go func() {
-		wg.Wait()
+		r.loop()
 		close(r.done)
 	}()
 	return r
