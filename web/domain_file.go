@@ -8,11 +8,7 @@ import (
 
 // verificationFile downloads the HTML file that proves the domain.
 func (s *Server) verificationFile(c echo.Context) error {
-	id, err := idParam(c)
-	if err != nil {
-		return err
-	}
-	d, err := s.Domains.Get(c.Request().Context(), mustUser(c).OrgID(), id)
+	d, err := s.domainParam(c)
 	if err != nil {
 		return err
 	}

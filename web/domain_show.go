@@ -21,16 +21,12 @@ func (s *Server) domain(c echo.Context) error {
 }
 
 func (s *Server) renderDomain(c echo.Context, status int, f templates.Form) error {
-	id, err := idParam(c)
+	d, err := s.domainParam(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
 	u := mustUser(c)
-	d, err := s.Domains.Get(ctx, u.OrgID(), id)
-	if err != nil {
-		return err
-	}
 	checks, err := s.Domains.Checks(ctx, d.ID, 50)
 	if err != nil {
 		return err
@@ -76,8 +72,12 @@ func (s *Server) renderDomain(c echo.Context, status int, f templates.Form) erro
 		return err
 	}
 	v.AddedBy = "—"
-	if len(activity) > 0 {
-		v.AddedBy = activity[len(activity)-1].Actor
+	if d.CreatedBy != nil {
+		creator, err := s.Users.ByID(ctx, *d.CreatedBy)
+		if err != nil {
+			return err
+		}
+		v.AddedBy = creator.Email
 	}
 	for _, ch := range checks {
 		v.History = append(v.History, templates.CheckRow{

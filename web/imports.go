@@ -32,24 +32,31 @@ func (s *Server) requireBulkImport(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// importIDs reads the domain's and the report's ids of the path; the
+// services scope them to the signed-in person's organization.
+func importIDs(c echo.Context) (domainID, importID int64, err error) {
+	if domainID, err = idParam(c); err != nil {
+		return 0, 0, err
+	}
+	importID, err = strconv.ParseInt(c.Param("import"), 10, 64)
+	if err != nil {
+		return 0, 0, apperr.New(apperr.NotFound, "There is no page at this address.")
+	}
+	return domainID, importID, nil
+}
+
 // importParams reads the domain and the report of the path, both of the
 // signed-in person's organization.
 func (s *Server) importParams(c echo.Context) (domains.Domain, imports.Import, error) {
-	id, err := idParam(c)
+	_, importID, err := importIDs(c)
 	if err != nil {
 		return domains.Domain{}, imports.Import{}, err
 	}
-	ctx := c.Request().Context()
-	u := mustUser(c)
-	d, err := s.Domains.Get(ctx, u.OrgID(), id)
+	d, err := s.domainParam(c)
 	if err != nil {
 		return d, imports.Import{}, err
 	}
-	importID, err := strconv.ParseInt(c.Param("import"), 10, 64)
-	if err != nil {
-		return d, imports.Import{}, apperr.New(apperr.NotFound, "There is no page at this address.")
-	}
-	imp, err := s.Imports.Get(ctx, u.OrgID(), d.ID, importID)
+	imp, err := s.Imports.Get(c.Request().Context(), d.OrganizationID, d.ID, importID)
 	return d, imp, err
 }
 
@@ -67,7 +74,7 @@ func importRow(imp imports.Import) templates.ImportRow {
 		ID: imp.ID, Link: importLink(imp), CreatedAt: imp.CreatedAt, CreatedBy: imp.CreatedByEmail,
 		Scope: imp.Scope.Label(), Status: imp.Status.Label(), StatusKind: importKinds[imp.Status], Progress: imp.Progress(),
 		Found: imp.Found, Eligible: imp.Eligible, NotEligible: imp.NotEligible(),
-		Ready:    imp.Status == imports.Ready,
+		Ready: imp.Status == imports.Ready, Generating: imp.Status == imports.Generating,
 		Finished: imp.Status == imports.Completed || imp.Status == imports.Failed,
 		Imported: imp.Imported, NotImported: imp.NotImported(), Error: imp.Error,
 		UsersLink: fmt.Sprintf("/admin/users?import=%d", imp.ID),
@@ -115,11 +122,7 @@ func (s *Server) importsTable(c echo.Context, d domains.Domain) (templates.Impor
 
 // importsTableFragment is the table alone, for the page to refresh it.
 func (s *Server) importsTableFragment(c echo.Context) error {
-	id, err := idParam(c)
-	if err != nil {
-		return err
-	}
-	d, err := s.Domains.Get(c.Request().Context(), mustUser(c).OrgID(), id)
+	d, err := s.domainParam(c)
 	if err != nil {
 		return err
 	}
@@ -172,10 +175,10 @@ func (s *Server) renderImport(c echo.Context, status int, uploadError string) er
 		return err
 	}
 	v := templates.ImportView{
-		Row: importRow(imp), DomainID: d.ID, Unicode: d.UnicodeName, Org: sh.OrgName, Live: imp.Active(),
+		Row: importRow(imp), DomainID: d.ID, Unicode: d.UnicodeName, Org: sh.OrgName,
+		Live:     imp.Status == imports.Generating || imp.Status == imports.Importing, // a ready report's upload form must stay as chosen
 		Selected: imp.Selected, UploadError: uploadError, StartedBy: imp.StartedByEmail, StartedAt: imp.StartedAt,
-		FinishedAt: imp.FinishedAt, CanStart: imp.Status == imports.Ready,
-		ResultsReady: imp.Status == imports.Completed || imp.Status == imports.Failed,
+		FinishedAt: imp.FinishedAt,
 	}
 	v.Selection = fmt.Sprintf("All %s eligible", templates.CountOf(imp.Selected, "user"))
 	if imp.UploadedAt != nil {
@@ -241,7 +244,7 @@ func (s *Server) streamCSV(c echo.Context, kind string, write func(ctx context.C
 }
 
 func (s *Server) uploadReport(c echo.Context) error {
-	d, imp, err := s.importParams(c)
+	domainID, importID, err := importIDs(c)
 	if err != nil {
 		return err
 	}
@@ -254,7 +257,7 @@ func (s *Server) uploadReport(c echo.Context) error {
 		return err
 	}
 	defer file.Close()
-	imp, err = s.Imports.Upload(c.Request().Context(), mustUser(c), d.ID, imp.ID, file)
+	imp, err := s.Imports.Upload(c.Request().Context(), mustUser(c), domainID, importID, file)
 	if apperr.CodeOf(err) == apperr.Invalid {
 		return s.renderImport(c, http.StatusUnprocessableEntity, err.Error())
 	}
@@ -295,11 +298,11 @@ func (s *Server) renderStartPanel(c echo.Context, status int, message string) er
 }
 
 func (s *Server) startImport(c echo.Context) error {
-	d, imp, err := s.importParams(c)
+	domainID, importID, err := importIDs(c)
 	if err != nil {
 		return err
 	}
-	imp, err = s.Imports.Start(c.Request().Context(), mustUser(c), d.ID, imp.ID)
+	imp, err := s.Imports.Start(c.Request().Context(), mustUser(c), domainID, importID)
 	if apperr.CodeOf(err) == apperr.Conflict {
 		return s.renderStartPanel(c, http.StatusConflict, err.Error())
 	}
@@ -332,11 +335,11 @@ func (s *Server) notifyForm(c echo.Context) error {
 }
 
 func (s *Server) notifyUsers(c echo.Context) error {
-	d, imp, err := s.importParams(c)
+	domainID, importID, err := importIDs(c)
 	if err != nil {
 		return err
 	}
-	imp, err = s.Imports.RequestNotify(c.Request().Context(), mustUser(c), d.ID, imp.ID)
+	imp, err := s.Imports.RequestNotify(c.Request().Context(), mustUser(c), domainID, importID)
 	if err != nil {
 		return err
 	}
@@ -347,16 +350,12 @@ func (s *Server) notifyUsers(c echo.Context) error {
 }
 
 func (s *Server) leftOut(c echo.Context) error {
-	id, err := idParam(c)
+	d, err := s.domainParam(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
 	u := mustUser(c)
-	d, err := s.Domains.Get(ctx, u.OrgID(), id)
-	if err != nil {
-		return err
-	}
 	p, err := s.Imports.LeftOut(ctx, u.OrgID(), d.ID, d.Name, pageParam(c))
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"admincenter/internal/domains"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -24,4 +25,14 @@ func idParam(c echo.Context) (int64, error) {
 		return 0, apperr.New(apperr.NotFound, "There is no page at this address.")
 	}
 	return id, nil
+}
+
+// domainParam returns the domain of the path, if it is the signed-in
+// person's organization's.
+func (s *Server) domainParam(c echo.Context) (domains.Domain, error) {
+	id, err := idParam(c)
+	if err != nil {
+		return domains.Domain{}, err
+	}
+	return s.Domains.ForActor(c.Request().Context(), mustUser(c), id)
 }

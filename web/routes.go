@@ -10,8 +10,6 @@ import (
 	"admincenter/internal/imports"
 )
 
-const uploadPath = "/admin/domains/:id/imports/:import/upload"
-
 // uploadLimit is the body limit of an upload: the file and the form around it.
 var uploadLimit = fmt.Sprintf("%dK", imports.UploadLimit>>10+64)
 
@@ -70,8 +68,7 @@ func (s *Server) routes() {
 	get("/admin/domains/:id/imports/:import/notify", s.notifyForm, bulk...)
 	post("/admin/domains/:id/imports/:import/notify", s.notifyUsers, bulk...)
 	// An edited report may be far larger than other forms.
-	s.echo.POST(uploadPath, s.uploadReport, append([]echo.MiddlewareFunc{middleware.BodyLimit(uploadLimit),
-		s.countInFlight, s.withSession, s.csrf}, bulk...)...)
+	s.pageLimited(http.MethodPost, uploadLimit)("/admin/domains/:id/imports/:import/upload", s.uploadReport, bulk...)
 	post("/admin/domains/:id/settings", s.saveDomainSettings, bulk...)
 	get("/admin/users", s.members, requireAdmin)
 	get("/admin/users/invite", s.inviteForm, requireAdmin)
@@ -91,10 +88,17 @@ func (s *Server) routes() {
 }
 
 // page returns a function that registers page routes of one method: they
-// load the session and check the CSRF token first. Unknown paths get
-// neither, so stray requests write nothing.
+// limit the request body to 1 MB, load the session and check the CSRF
+// token first. Unknown paths get none of it, so stray requests write
+// nothing.
 func (s *Server) page(method string) func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	return s.pageLimited(method, "1M")
+}
+
+// pageLimited is page with another limit on the request body.
+func (s *Server) pageLimited(method, limit string) func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
 	return func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
-		s.echo.Add(method, path, h, append([]echo.MiddlewareFunc{s.countInFlight, s.withSession, s.csrf}, m...)...)
+		first := []echo.MiddlewareFunc{middleware.BodyLimit(limit), s.countInFlight, s.withSession, s.csrf}
+		s.echo.Add(method, path, h, append(first, m...)...)
 	}
 }

@@ -73,10 +73,6 @@ func New(d Deps) *Server {
 			ReferrerPolicy:        "same-origin",
 			ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
 		}),
-		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
-			Limit:   "1M",
-			Skipper: func(c echo.Context) bool { return c.Path() == uploadPath }, // it has its own
-		}),
 	)
 	if d.Domains != nil && d.Domains.Metrics != nil {
 		s.Register(d.Domains.Metrics.Collectors(d.Domains)...)
