@@ -144,7 +144,7 @@ func (s *Server) requestReport(scope imports.Scope) echo.HandlerFunc {
 		withoutReview := scope == imports.All && c.FormValue("mode") == "all"
 		imp, err := s.Imports.Request(c.Request().Context(), mustUser(c), id, scope, withoutReview)
 		if apperr.CodeOf(err) == apperr.Conflict {
-			return s.renderDomain(c, http.StatusConflict, templates.Form{Message: err.Error()})
+			return s.renderDomain(c, http.StatusConflict, templates.Form{Message: apperr.MessageOf(err)})
 		}
 		if err != nil {
 			return err
@@ -259,7 +259,7 @@ func (s *Server) uploadReport(c echo.Context) error {
 	defer file.Close()
 	imp, err := s.Imports.Upload(c.Request().Context(), mustUser(c), domainID, importID, file)
 	if apperr.CodeOf(err) == apperr.Invalid {
-		return s.renderImport(c, http.StatusUnprocessableEntity, err.Error())
+		return s.renderImport(c, http.StatusUnprocessableEntity, apperr.MessageOf(err))
 	}
 	if err != nil {
 		return err
@@ -304,7 +304,7 @@ func (s *Server) startImport(c echo.Context) error {
 	}
 	imp, err := s.Imports.Start(c.Request().Context(), mustUser(c), domainID, importID)
 	if apperr.CodeOf(err) == apperr.Conflict {
-		return s.renderStartPanel(c, http.StatusConflict, err.Error())
+		return s.renderStartPanel(c, http.StatusConflict, apperr.MessageOf(err))
 	}
 	if err != nil {
 		return err
@@ -382,7 +382,7 @@ func (s *Server) saveDomainSettings(c echo.Context) error {
 	}
 	err = s.Imports.SetPolicy(c.Request().Context(), mustUser(c), id, imports.SignupPolicy(c.FormValue("policy")))
 	if apperr.CodeOf(err) == apperr.Invalid {
-		return s.renderDomain(c, http.StatusUnprocessableEntity, templates.Form{Message: err.Error()})
+		return s.renderDomain(c, http.StatusUnprocessableEntity, templates.Form{Message: apperr.MessageOf(err)})
 	}
 	if err != nil {
 		return err

@@ -66,6 +66,7 @@ func TestBrowserBulkImport(t *testing.T) {
 		b.signIn("owner@acme.test")
 		b.open(domainPage)
 		b.waitText("This is a gated feature.")
+		b.screenshot("import-gated")
 		a.bulkImport(true)
 
 		b.open(domainPage)
@@ -107,6 +108,17 @@ func TestBrowserBulkImport(t *testing.T) {
 
 		b.press("Review")
 		b.waitText("Review, notify, import")
+		// A file that adds a row is refused, next to the field, and changes nothing.
+		bad := filepath.Join(t.TempDir(), "bad.csv")
+		os.WriteFile(bad, append(bytes.Clone(content), "999999,new@acme.test,New,2026-01-01T00:00:00Z,true,0,,true,eligible\r\n"...), 0o644)
+		b.do(chromedp.SetUploadFiles(chromedp.ID("f-file"), []string{bad}))
+		b.press("Upload edited file")
+		b.waitText("Line 65: user 999999 is not in this report")
+		if n := strings.Count(eval[string](b, "document.body.innerText"), "Line 65"); n != 1 {
+			t.Errorf("the refusal is shown %d times", n)
+		}
+		b.waitText("All 54 users eligible")
+		b.screenshot("import-upload-refused")
 		b.do(chromedp.SetUploadFiles(chromedp.ID("f-file"), []string{file}))
 		b.press("Upload edited file")
 		b.waitText("The edited file was accepted: the import takes the 52 eligible users it kept.")
@@ -119,6 +131,7 @@ func TestBrowserBulkImport(t *testing.T) {
 		if body := b.value("notice-body"); !strings.Contains(body, "acme.test") || !strings.Contains(body, "owner@acme.test") {
 			t.Errorf("the template reads %q", body)
 		}
+		b.screenshot("import-notify")
 		b.press("Email the 52 users now")
 		b.waitText("We are emailing the 52 users of this import.")
 		for deadline := time.Now().Add(10 * time.Second); ; {
@@ -165,6 +178,11 @@ func TestBrowserBulkImport(t *testing.T) {
 				t.Errorf("%s was removed from the file but imported", email)
 			}
 		}
+
+		b.open(domainPage + "/imports/left-out")
+		b.waitText("Users not included in earlier imports")
+		b.waitText(left[0])
+		b.screenshot("import-left-out")
 
 		b.narrow()
 		b.open(domainPage)
