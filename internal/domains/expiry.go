@@ -88,6 +88,10 @@ func (s *Service) beginExpiry(t *transition) Expiry {
 // closes the expiry and tells the Owner and Administrators. Run again after
 // a crash, it carries on where it stopped: each removal is done once.
 func (s *Service) finishExpiry(ctx context.Context, exp Expiry) error {
+	org, err := orgs.Lookup(s.DB.WithContext(ctx), exp.OrganizationID)
+	if err != nil {
+		return err
+	}
 	for ctx.Err() == nil {
 		var batch []Removal
 		if err := s.DB.WithContext(ctx).Where("expiry_id = ? AND outcome = 'pending'", exp.ID).Order("id").Limit(50).Find(&batch).Error; err != nil {
@@ -97,7 +101,7 @@ func (s *Service) finishExpiry(ctx context.Context, exp Expiry) error {
 			return s.closeExpiry(ctx, exp.ID)
 		}
 		for _, r := range batch {
-			if err := s.removeOne(ctx, exp, r.ID); err != nil {
+			if err := s.removeOne(ctx, exp, org.Name, r.ID); err != nil {
 				return err
 			}
 		}
@@ -109,7 +113,7 @@ func (s *Service) finishExpiry(ctx context.Context, exp Expiry) error {
 }
 
 // removeOne removes one recorded user, unless they no longer qualify.
-func (s *Service) removeOne(ctx context.Context, exp Expiry, removalID int64) error {
+func (s *Service) removeOne(ctx context.Context, exp Expiry, orgName string, removalID int64) error {
 	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var r Removal
 		if err := database.ForUpdate(tx).Take(&r, removalID).Error; err != nil {
@@ -145,14 +149,12 @@ func (s *Service) removeOne(ctx context.Context, exp Expiry, removalID int64) er
 				return err
 			}
 			r.Outcome, r.Accounts, r.Role = "removed", strings.Join(ids, ","), u.Role
-			var org orgs.Organization
-			tx.Take(&org, exp.OrganizationID)
 			if err := audit.Record(tx, now, exp.OrganizationID, audit.System, "member.removed",
 				audit.Target{Type: "user", ID: strconv.FormatInt(u.ID, 10), Label: u.Email},
 				exp.UnicodeName+" expired; "+details); err != nil {
 				return err
 			}
-			if err := mail.Enqueue(tx, now, mail.RemovedByExpiry(u.Email, u.Name, org.Name, exp.UnicodeName)); err != nil {
+			if err := mail.Enqueue(tx, now, mail.RemovedByExpiry(u.Email, u.Name, orgName, exp.UnicodeName)); err != nil {
 				return err
 			}
 		}
