@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"admincenter/internal/apperr"
 	"admincenter/internal/orgs"
 	"admincenter/templates"
 )
@@ -21,7 +22,14 @@ func (s *Server) members(c echo.Context) error {
 	u := mustUser(c)
 	search := c.QueryParam("q")
 	importID, query := importFilter(c)
-	p, err := s.Orgs.Members(c.Request().Context(), u.OrgID(), orgs.MemberFilter{Search: search, ImportID: importID}, pageParam(c))
+	filter := orgs.MemberFilter{Search: search, ImportID: importID}
+	p, err := s.Orgs.Members(c.Request().Context(), u.OrgID(), filter, pageParam(c))
+	var searchError string
+	if apperr.CodeOf(err) == apperr.Invalid {
+		// A search is a GET: say why next to the box and list without it.
+		searchError, filter.Search = apperr.MessageOf(err), ""
+		p, err = s.Orgs.Members(c.Request().Context(), u.OrgID(), filter, pageParam(c))
+	}
 	if err != nil {
 		return err
 	}
@@ -33,10 +41,10 @@ func (s *Server) members(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := templates.UsersView{Search: search, Invitations: invitations, Pager: templates.Pager{
+	v := templates.UsersView{Search: search, SearchError: searchError, Invitations: invitations, Pager: templates.Pager{
 		Number: p.Number, Pages: p.Pages(), Total: p.Total, Noun: "user", Path: "/admin/users",
 	}}
-	if search != "" {
+	if filter.Search != "" {
 		v.Pager.Query = url.Values{"q": {search}}
 	}
 	if importID != 0 {

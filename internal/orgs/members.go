@@ -31,16 +31,21 @@ type MemberFilter struct {
 
 // Members returns one page of an organization's managed users: the Owner
 // first, then Administrators, then Standard Users, each by name. A search
-// text keeps those whose name or email contains it.
+// text keeps those whose name or email contains it; a text that no name
+// or email may contain is refused, as a problem with the field "search".
 func (s *Service) Members(ctx context.Context, orgID int64, filter MemberFilter, page int) (paging.Page[Member], error) {
 	p := paging.Page[Member]{Number: max(page, 1)}
+	search := strings.TrimSpace(filter.Search)
+	if msg := users.CheckText("A search", search); msg != "" {
+		return p, apperr.Field("search", msg)
+	}
 	q := s.DB.WithContext(ctx).Table("users").Where("organization_id = ?", orgID)
 	if filter.ImportID != 0 {
 		q = q.Where("id IN (?)", s.DB.Table("import_users").Select("user_id").
 			Where("import_id = ? AND outcome = 'imported'", filter.ImportID))
 	}
-	if search := strings.ToLower(strings.TrimSpace(filter.Search)); search != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(search) + "%"
+	if search != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(search)) + "%"
 		q = q.Where(`(LOWER(name) LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\')`, like, like)
 	}
 	if err := q.Count(&p.Total).Error; err != nil {

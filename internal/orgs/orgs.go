@@ -37,6 +37,9 @@ type Service struct {
 // accounts join the organization with them.
 func (s *Service) Create(ctx context.Context, userID int64, name string) (Organization, error) {
 	name = strings.TrimSpace(name)
+	if msg := users.CheckText("An organization name", name); msg != "" {
+		return Organization{}, apperr.Field("name", msg)
+	}
 	switch {
 	case name == "":
 		return Organization{}, apperr.Field("name", "Enter a name for your organization.")

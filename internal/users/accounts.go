@@ -36,6 +36,9 @@ func NewAccountID() string {
 // CreateAccount creates an account owned by the user.
 func (s *Service) CreateAccount(ctx context.Context, userID int64, name string) (Account, error) {
 	name = strings.TrimSpace(name)
+	if msg := CheckText("An account name", name); msg != "" {
+		return Account{}, apperr.Field("name", msg)
+	}
 	switch {
 	case name == "":
 		return Account{}, apperr.Field("name", "Enter a name for the account.")

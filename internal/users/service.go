@@ -68,6 +68,9 @@ func (f *SignUpForm) Validate() error {
 // CheckName trims a person's name and says what is wrong with it.
 func CheckName(name *string) string {
 	*name = strings.TrimSpace(*name)
+	if msg := CheckText("A name", *name); msg != "" {
+		return msg
+	}
 	switch {
 	case *name == "":
 		return "Enter your name."

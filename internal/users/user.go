@@ -115,9 +115,15 @@ func (u User) EmailDomain() string { return DomainOf(u.Email) }
 func DomainOf(email string) string { return email[strings.LastIndexByte(email, '@')+1:] }
 
 // NormalizeEmail trims and lowercases an email address and checks that it
-// is a plain address (no display name) with a dotted domain.
+// is a plain address (no display name) with a dotted domain. The text is
+// checked before it is lowercased, which would hide bytes that are not
+// UTF-8 behind U+FFFD.
 func NormalizeEmail(s string) (string, string) {
-	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	if msg := CheckText("An email address", s); msg != "" {
+		return "", msg
+	}
+	s = strings.ToLower(s)
 	switch {
 	case s == "":
 		return "", "Enter an email address."
