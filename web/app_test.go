@@ -45,9 +45,11 @@ type app struct {
 	svc  *appsvc.Services
 	dns  *testnet.DNS
 	site *testnet.Site
-	// files are what the HTTPS site serves, by path, for any of siteNames.
+	// files are what the HTTPS site serves, by path, for any of siteNames,
+	// with status 200 unless codes says otherwise.
 	mu    sync.Mutex
 	files map[string]string
+	codes map[string]int
 }
 
 // siteNames are the test domains whose websites the HTTPS site serves.
@@ -55,7 +57,7 @@ var siteNames = []string{"acme.test", "www.acme.test", "initech.test", "xn--bche
 
 func newApp(t testing.TB, db *gorm.DB, env ...string) *app {
 	t.Helper()
-	a := &app{t: t, db: db, files: map[string]string{}}
+	a := &app{t: t, db: db, files: map[string]string{}, codes: map[string]int{}}
 	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.web.ServeHTTP(w, r) }))
 	t.Cleanup(a.srv.Close)
 	a.url = a.srv.URL
@@ -68,10 +70,14 @@ func newApp(t testing.TB, db *gorm.DB, env ...string) *app {
 	a.site = testnet.StartSite(t, ca.Issue(t, siteNames...), func(w http.ResponseWriter, r *http.Request) {
 		a.mu.Lock()
 		body, ok := a.files[r.URL.Path]
+		code := a.codes[r.URL.Path]
 		a.mu.Unlock()
 		if !ok {
 			http.NotFound(w, r)
 			return
+		}
+		if code != 0 {
+			w.WriteHeader(code)
 		}
 		io.WriteString(w, body)
 	})
@@ -102,10 +108,13 @@ func newApp(t testing.TB, db *gorm.DB, env ...string) *app {
 }
 
 // serve makes the HTTPS site serve body at path.
-func (a *app) serve(path, body string) {
+func (a *app) serve(path, body string) { a.serveStatus(path, http.StatusOK, body) }
+
+// serveStatus makes the HTTPS site answer path with status and body.
+func (a *app) serveStatus(path string, status int, body string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.files[path] = body
+	a.files[path], a.codes[path] = body, status
 }
 
 // userID returns the id of the user with this email.

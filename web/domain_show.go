@@ -81,12 +81,12 @@ func (s *Server) renderDomain(c echo.Context, status int, f templates.Form) erro
 	}
 	for _, ch := range checks {
 		v.History = append(v.History, templates.CheckRow{
-			At: ch.CheckedAt, Method: methodLabel(ch.Method), Outcome: outcomeLabel(ch.Outcome), OutcomeKind: outcomeKind(ch.Outcome),
+			At: ch.CheckedAt, Method: ch.Method.Label(), Outcome: outcomeLabel(ch.Outcome), OutcomeKind: outcomeKind(ch.Outcome),
 			Trigger: map[bool]string{true: "Automatic", false: "Verify Domain"}[ch.Automatic], Summary: ch.Summary,
 		})
 		if ch.CheckedAt.Equal(checks[0].CheckedAt) {
 			// Newest first means the method tried first comes last: put it first.
-			v.LastCheck = append([]templates.Diagnostic{diagnosticOf(ch, d.Status)}, v.LastCheck...)
+			v.LastCheck = append([]templates.Diagnostic{diagnosticOf(ch, d)}, v.LastCheck...)
 		}
 	}
 	for i := range v.LastCheck {
@@ -108,7 +108,7 @@ func (s *Server) domainView(d domains.Domain, tab string) templates.DomainView {
 		Status: d.Status.Label(), StatusKind: statusKinds[d.Status], State: string(d.Status), Tab: tab,
 		Token: d.Token, TXTHost: "_twilio", TXTName: d.TXTName(), FileName: d.FileName, FileURL: fileURL,
 		DigCommand: "dig +short TXT " + d.TXTName(),
-		VerifiedAt: d.VerifiedAt, VerifiedBy: methodLabel(d.VerifiedMethod),
+		VerifiedAt: d.VerifiedAt, VerifiedBy: d.VerifiedMethod.Label(),
 		LastChecked: d.LastCheckedAt, NextCheck: d.NextCheckAt, AddedAt: d.CreatedAt,
 		Schedule: s.schedule(d), Deadline: d.DeadlineAt,
 	}
@@ -169,12 +169,15 @@ func outcomeKind(o verify.Outcome) string {
 }
 
 // diagnosticOf turns a stored check report into what the page shows.
-func diagnosticOf(ch domains.Check, status domains.Status) templates.Diagnostic {
+func diagnosticOf(ch domains.Check, dom domains.Domain) templates.Diagnostic {
 	var r verify.Result
 	json.Unmarshal([]byte(ch.Diagnostics), &r) // a report that cannot be read still shows its summary
 	d := templates.Diagnostic{
-		Method: methodLabel(ch.Method), Outcome: outcomeLabel(ch.Outcome), OutcomeKind: outcomeKind(ch.Outcome),
-		Summary: ch.Summary, Open: ch.Outcome != verify.Found && status != domains.Verified,
+		Method: ch.Method.Label(), Outcome: outcomeLabel(ch.Outcome), OutcomeKind: outcomeKind(ch.Outcome),
+		Summary: ch.Summary, Open: ch.Outcome != verify.Found && dom.Status != domains.Verified,
+	}
+	if ch.Outcome != verify.Found {
+		d.Expected = dom.Token
 	}
 	if r.DNS != nil {
 		for _, q := range r.DNS.Queries {
@@ -193,7 +196,7 @@ func diagnosticOf(ch domains.Check, status domains.Status) templates.Diagnostic 
 		d.CNAMEs, d.Values, d.More = r.DNS.CNAMEs, r.DNS.Values, r.DNS.More
 	}
 	if r.HTTPS != nil {
-		d.URL, d.Error = r.HTTPS.URL, r.HTTPS.Error
+		d.URL, d.Error, d.Excerpt = r.HTTPS.URL, r.HTTPS.Error, r.HTTPS.Excerpt
 		for _, h := range r.HTTPS.Hops {
 			result := h.Error
 			if h.Status != 0 {

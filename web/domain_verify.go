@@ -27,8 +27,11 @@ func (s *Server) verifyDomain(c echo.Context) error {
 	case err != nil:
 		return err
 	case d.Status == domains.Verified:
-		proof, _ := report.Proof()
-		if err := s.flash(c, d.UnicodeName+" is verified: "+proof.Summary); err != nil {
+		notice := s.flash
+		if _, proven := report.Proof(); !proven {
+			notice = s.warn
+		}
+		if err := notice(c, s.verifiedNotice(d, report)); err != nil {
 			return err
 		}
 		return redirect(c, fmt.Sprintf("/admin/domains/%d", id))
@@ -42,4 +45,21 @@ func (s *Server) verifyDomain(c echo.Context) error {
 		return err
 	}
 	return redirect(c, page+"#last-check")
+}
+
+// verifiedNotice says why a domain is verified after a click: the proof
+// found, or, when its check could not be completed, that it stays
+// verified, why, and from when failing checks would count as a missing
+// proof.
+func (s *Server) verifiedNotice(d domains.Domain, report domains.Report) string {
+	if proof, ok := report.Proof(); ok {
+		return d.UnicodeName + " is verified: " + proof.Summary
+	}
+	check := report.Decisive(d.VerifiedMethod)
+	msg := fmt.Sprintf("%s stays verified: the check of its %s could not be completed. %s", d.UnicodeName, check.Method.Label(), check.Summary)
+	if from, ok := s.Domains.MissingFrom(d); ok {
+		msg += " If the checks keep failing, from " + from.UTC().Format("2 Jan 2006 15:04 UTC") +
+			" they count as a missing proof and re-validation starts."
+	}
+	return msg
 }

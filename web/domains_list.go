@@ -7,22 +7,11 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"admincenter/internal/domains"
-	"admincenter/internal/verify"
 	"admincenter/templates"
 )
 
 var statusKinds = map[domains.Status]string{
 	domains.Pending: "info", domains.Verified: "ok", domains.Revalidating: "warn", domains.Failed: "danger",
-}
-
-func methodLabel(m verify.Method) string {
-	switch m {
-	case verify.HTTPS:
-		return "HTML file"
-	case verify.DNS:
-		return "DNS record"
-	}
-	return "—"
 }
 
 // asciiIfDifferent returns the punycode form when it differs from the shown one.
@@ -57,7 +46,7 @@ func (s *Server) domains(c echo.Context) error {
 		}
 		v.Rows = append(v.Rows, templates.DomainRow{
 			ID: d.ID, Unicode: d.UnicodeName, ASCII: asciiIfDifferent(d),
-			Status: d.Status.Label(), StatusKind: statusKinds[d.Status], StatusNote: statusNote(d, s.Now()), Method: methodLabel(method),
+			Status: d.Status.Label(), StatusKind: statusKinds[d.Status], StatusNote: statusNote(d, s.Now()), Method: method.Label(),
 			VerifiedAt: dateOrDash(d.VerifiedAt), LastChecked: dateOrDash(d.LastCheckedAt), NextCheck: dateOrDash(d.NextCheckAt),
 		})
 	}

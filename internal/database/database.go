@@ -11,13 +11,16 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	mathrand "math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	"gorm.io/driver/postgres"
@@ -90,15 +93,17 @@ func (l slowQueryLogger) Trace(ctx context.Context, begin time.Time, fc func() (
 // IsSQLite reports whether db is the embedded SQLite database.
 func IsSQLite(db *gorm.DB) bool { return db.Dialector.Name() == "sqlite" }
 
-// SkipLocked adds FOR UPDATE SKIP LOCKED to a query that claims background
-// work on PostgreSQL, where several instances compete. SQLite needs no
-// clause: its immediate transactions let one writer in at a time.
+// SkipLocked adds FOR NO KEY UPDATE SKIP LOCKED to a query that claims
+// background work on PostgreSQL, where several instances compete. SQLite
+// needs no clause: its immediate transactions let one writer in at a time.
 func SkipLocked(db *gorm.DB) *gorm.DB {
 	if IsSQLite(db) {
 		return db
 	}
-	return db.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked})
+	return db.Clauses(clause.Locking{Strength: noKeyUpdate, Options: clause.LockingOptionsSkipLocked})
 }
+
+const noKeyUpdate = "NO KEY UPDATE"
 
 // Lazy lets a PostgreSQL transaction commit without waiting for its write
 // to reach the disk. Use it only where losing the last moments of work in a
@@ -120,13 +125,89 @@ func Analyze(tx *gorm.DB, table string) error {
 	return tx.Exec("ANALYZE " + table).Error
 }
 
-// ForUpdate adds FOR UPDATE to a query whose rows the transaction will
-// change, so that competing writers on PostgreSQL wait their turn.
+// Locks. Every transaction that locks more than one kind of row takes
+// them in this order, so that two transactions never wait for each other:
+//
+//  1. the acting user, then other people the change is about, by id;
+//  2. their organization;
+//  3. the domain;
+//  4. its report or import;
+//  5. the rows a background batch moves: the users it imports (by id;
+//     they are not members yet, so no request of the organization holds
+//     them), their accounts, the report's rows.
+//
+// Audit entries, emails, webhooks and checks are only ever inserted.
+// Background work claims its rows with SkipLocked and then follows the
+// same order from where it starts.
+//
+// Rows that are changed but keep their keys are locked FOR NO KEY UPDATE.
+// That matters on PostgreSQL: inserting or updating a row that refers to
+// another takes a FOR KEY SHARE lock on the row referred to, which FOR
+// UPDATE would block and FOR NO KEY UPDATE does not. A job row is updated
+// once per batch, for the same reason: a row updated twice in one
+// transaction has its foreign keys checked again, locking the rows they
+// refer to halfway through the batch.
+
+// ForNoKeyUpdate locks the rows a query reads until the transaction ends,
+// for a change that keeps their keys (every change but a delete), so that
+// competing writers on PostgreSQL wait their turn. SQLite needs no clause:
+// its immediate transactions let one writer in at a time.
+func ForNoKeyUpdate(db *gorm.DB) *gorm.DB {
+	if IsSQLite(db) {
+		return db
+	}
+	return db.Clauses(clause.Locking{Strength: noKeyUpdate})
+}
+
+// ForUpdate locks the rows a query reads for a change of their keys: a
+// delete.
 func ForUpdate(db *gorm.DB) *gorm.DB {
 	if IsSQLite(db) {
 		return db
 	}
 	return db.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate})
+}
+
+// transactionAttempts bounds how often a transaction is tried.
+const transactionAttempts = 5
+
+var retried atomic.Int64
+
+// Retried is how many transactions were retried since the process
+// started. With the lock order kept, it stays at zero.
+func Retried() int64 { return retried.Load() }
+
+// Transaction runs fn in a transaction and runs it again, whole, when
+// PostgreSQL broke a deadlock by ending it or refused it for a
+// serialization conflict, at most transactionAttempts times. fn must be
+// safe to run again: it sets what it returns instead of appending to it,
+// and does nothing outside the database. Inside a transaction, fn runs in
+// it, once: only the outermost transaction can be retried.
+func Transaction(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
+	if _, inside := db.Statement.ConnPool.(gorm.TxCommitter); inside {
+		return fn(db.WithContext(ctx))
+	}
+	for attempt := 1; ; attempt++ {
+		err := db.WithContext(ctx).Transaction(fn)
+		if err == nil || attempt == transactionAttempts || !retryable(err) {
+			return err
+		}
+		retried.Add(1)
+		wait := time.Duration(attempt*attempt)*10*time.Millisecond + time.Duration(mathrand.Int64N(int64(10*time.Millisecond)))
+		slog.WarnContext(ctx, "database: transaction retried", "attempt", attempt, "wait", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// retryable reports whether err is PostgreSQL's deadlock_detected or
+// serialization_failure.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
 // Migrate applies every pending migration of the database's dialect. On

@@ -43,7 +43,7 @@ func (s *Service) Removed(ctx context.Context, d Domain) (Expiry, []Removal, err
 // whose login was deactivated, are skipped and listed.
 func (s *Service) AddBack(ctx context.Context, actorID, domainID int64) (added, skipped []string, err error) {
 	var d Domain
-	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		_, org, err := orgs.Admin(tx, actorID)
 		if err != nil {
 			return err
@@ -78,20 +78,24 @@ func (s *Service) AddBack(ctx context.Context, actorID, domainID int64) (added, 
 func (s *Service) addBackOne(ctx context.Context, actorID int64, d Domain, removalID int64) (bool, string, error) {
 	var added bool
 	var why string
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		actor, org, err := orgs.Admin(tx, actorID)
+	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
+		added, why = false, ""
+		var r Removal
+		if err := tx.Take(&r, removalID).Error; err != nil {
+			return fmt.Errorf("domains: unable to read removal %d: %w", removalID, err)
+		}
+		actor, org, err := orgs.Admin(tx, actorID, r.UserID)
 		if err != nil {
 			return err
 		}
-		var r Removal
-		if err := database.ForUpdate(tx).Take(&r, removalID).Error; err != nil {
+		if err := database.ForNoKeyUpdate(tx).Take(&r, removalID).Error; err != nil {
 			return fmt.Errorf("domains: unable to read removal %d: %w", removalID, err)
 		}
 		if r.ReaddedAt != nil {
 			return nil // added back meanwhile
 		}
 		var u users.User
-		if err := database.ForUpdate(tx).Take(&u, r.UserID).Error; err != nil {
+		if err := tx.Take(&u, r.UserID).Error; err != nil { // locked by Admin
 			return fmt.Errorf("domains: unable to read user %d: %w", r.UserID, err)
 		}
 		switch {

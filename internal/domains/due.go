@@ -108,7 +108,8 @@ func (s *Service) eventDue(db *gorm.DB, now time.Time) *gorm.DB {
 // claim the same domain and a claim costs one statement.
 func (s *Service) claim(ctx context.Context, n int) ([]Domain, error) {
 	var batch []Domain
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
+		batch = nil
 		if err := database.Lazy(tx); err != nil { // a lost claim is simply claimed again
 			return err
 		}
@@ -222,7 +223,8 @@ func (s *Service) automaticCheck(ctx context.Context, d Domain) Report {
 // gets there first does it, once.
 func (s *Service) dueEvent(ctx context.Context, id int64) (Expiry, error) {
 	var exp Expiry
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
+		exp = Expiry{}
 		d, alive, err := lockAlive(tx, id)
 		if err != nil || !alive || d.Status != Revalidating {
 			return err

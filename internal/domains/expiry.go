@@ -114,17 +114,22 @@ func (s *Service) finishExpiry(ctx context.Context, exp Expiry) error {
 
 // removeOne removes one recorded user, unless they no longer qualify.
 func (s *Service) removeOne(ctx context.Context, exp Expiry, orgName string, removalID int64) error {
-	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
+		// The person first, then their removal: the lock order of package
+		// database.
 		var r Removal
-		if err := database.ForUpdate(tx).Take(&r, removalID).Error; err != nil {
+		if err := tx.Take(&r, removalID).Error; err != nil {
+			return fmt.Errorf("domains: unable to read removal %d: %w", removalID, err)
+		}
+		var u users.User
+		if err := database.ForNoKeyUpdate(tx).Take(&u, r.UserID).Error; err != nil {
+			return fmt.Errorf("domains: unable to read user %d: %w", r.UserID, err)
+		}
+		if err := database.ForNoKeyUpdate(tx).Take(&r, removalID).Error; err != nil {
 			return fmt.Errorf("domains: unable to read removal %d: %w", removalID, err)
 		}
 		if r.Outcome != "pending" {
 			return nil // done by another instance meanwhile
-		}
-		var u users.User
-		if err := database.ForUpdate(tx).Take(&u, r.UserID).Error; err != nil {
-			return fmt.Errorf("domains: unable to read user %d: %w", r.UserID, err)
 		}
 		now := s.Now()
 		r.DoneAt = &now
@@ -172,15 +177,17 @@ func atVerifiedDomain(tx *gorm.DB, orgID int64, email string) (bool, error) {
 
 // closeExpiry marks an expiry finished and emails its summary, once.
 func (s *Service) closeExpiry(ctx context.Context, id int64) error {
-	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var exp Expiry
-		if err := database.ForUpdate(tx).Take(&exp, id).Error; err != nil {
+	var exp Expiry
+	var removed []Removal
+	var closed bool
+	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
+		exp, removed, closed = Expiry{}, nil, false
+		if err := database.ForNoKeyUpdate(tx).Take(&exp, id).Error; err != nil {
 			return fmt.Errorf("domains: unable to read expiry %d: %w", id, err)
 		}
 		if exp.FinishedAt != nil {
 			return nil
 		}
-		var removed []Removal
 		if err := tx.Where("expiry_id = ? AND outcome = 'removed'", id).Order("email").Find(&removed).Error; err != nil {
 			return fmt.Errorf("domains: unable to read the removals of expiry %d: %w", id, err)
 		}
@@ -203,18 +210,23 @@ func (s *Service) closeExpiry(ctx context.Context, id int64) error {
 		s.tellAdmins(&t, func(to users.User, org string) mail.Email {
 			return mail.DomainExpired(to.Email, to.Name, org, exp.UnicodeName, list, link)
 		})
-		slog.Info("domains: expiry finished", "domain", exp.DomainName, "organization", exp.OrganizationID, "removed", len(removed))
+		closed = true
 		return t.err
 	})
+	if err == nil && closed {
+		slog.Info("domains: expiry finished", "domain", exp.DomainName, "organization", exp.OrganizationID, "removed", len(removed))
+	}
+	return err
 }
 
 // resumeExpiries finishes the expiries that a stopped instance left open.
 func (s *Service) resumeExpiries(ctx context.Context) error {
 	for ctx.Err() == nil {
 		var exp Expiry
-		found := false
-		err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var found bool
+		err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 			now := s.Now()
+			found = false
 			var open []Expiry
 			err := database.SkipLocked(tx).Where("finished_at IS NULL AND (lease_until IS NULL OR lease_until < ?)", now).
 				Order("id").Limit(1).Find(&open).Error

@@ -56,8 +56,9 @@ type fixture struct {
 	svc     *domains.Service
 	ctx     context.Context
 
-	mu    sync.Mutex
-	files map[string][]byte // "host/path" → body the website serves
+	mu       sync.Mutex
+	files    map[string][]byte // "host/path" → body the website serves
+	siteDown bool              // the website answers 503 to everything
 }
 
 func newFixture(t *testing.T, db *gorm.DB) *fixture {
@@ -107,7 +108,12 @@ func (f *fixture) serve(w http.ResponseWriter, r *http.Request) {
 	host, _, _ := net.SplitHostPort(r.Host)
 	f.mu.Lock()
 	body, ok := f.files[host+r.URL.Path]
+	down := f.siteDown
 	f.mu.Unlock()
+	if down {
+		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+		return
+	}
 	if !ok {
 		http.NotFound(w, r)
 		return

@@ -80,8 +80,9 @@ func (r *recorder) flush(batch []passed) {
 		proof, _ := p.report.Proof()
 		byMethod[proof.Method] = append(byMethod[proof.Method], p.d.ID)
 	}
-	updated := map[int64]bool{}
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	var updated map[int64]bool
+	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
+		updated = map[int64]bool{}
 		if err := database.Lazy(tx); err != nil {
 			return err
 		}

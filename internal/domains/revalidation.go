@@ -180,7 +180,8 @@ func plural(n int, unit string) string {
 	return fmt.Sprintf("%d %ss", n, unit)
 }
 
-// lockAlive re-reads a domain for a change, or reports that it is gone.
+// lockAlive re-reads a domain for a change, or reports that it is gone. It
+// is locked FOR UPDATE: at its deadline the change is its deletion.
 func lockAlive(tx *gorm.DB, id int64) (Domain, bool, error) {
 	var found []Domain
 	if err := database.ForUpdate(tx).Where("id = ?", id).Limit(1).Find(&found).Error; err != nil {

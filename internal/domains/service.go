@@ -51,15 +51,18 @@ func (s *Service) Add(ctx context.Context, actorID int64, input string) (Domain,
 		return Domain{}, apperr.Field("name", err.Error())
 	}
 	var d Domain
-	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		actor, org, err := orgs.Admin(tx, actorID)
 		if err != nil {
 			return err
 		}
 		var mine, elsewhere, count int64
-		tx.Model(&Domain{}).Where("organization_id = ? AND name = ?", org.ID, name.ASCII).Count(&mine)
-		tx.Model(&Domain{}).Where("organization_id <> ? AND name = ? AND status IN ?", org.ID, name.ASCII, []Status{Verified, Revalidating}).Count(&elsewhere)
-		if err := tx.Model(&Domain{}).Where("organization_id = ?", org.ID).Count(&count).Error; err != nil {
+		err = errors.Join(
+			tx.Model(&Domain{}).Where("organization_id = ? AND name = ?", org.ID, name.ASCII).Count(&mine).Error,
+			tx.Model(&Domain{}).Where("organization_id <> ? AND name = ? AND status IN ?", org.ID, name.ASCII, []Status{Verified, Revalidating}).Count(&elsewhere).Error,
+			tx.Model(&Domain{}).Where("organization_id = ?", org.ID).Count(&count).Error,
+		)
+		if err != nil {
 			return fmt.Errorf("domains: unable to count the domains of %d: %w", org.ID, err)
 		}
 		switch {
@@ -132,7 +135,7 @@ func (s *Service) Checks(ctx context.Context, domainID int64, limit int) ([]Chec
 // users stay; only the expiry of an unvalidated domain removes users.
 func (s *Service) Delete(ctx context.Context, actorID, id int64) (Domain, error) {
 	var d Domain
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		actor, org, err := orgs.Admin(tx, actorID)
 		if err != nil {
 			return err

@@ -3,6 +3,7 @@ package domains
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -48,6 +49,22 @@ func (r Report) Outcome() verify.Outcome {
 	return r.Results[0].Outcome
 }
 
+// Decisive is the result that decides about a domain without a proof: the
+// one of the method that verified it, whichever was tried first, so that
+// the method nobody used never costs a domain its verified state. Without
+// such a result, the first one decides.
+func (r Report) Decisive(verifiedBy verify.Method) verify.Result {
+	for _, res := range r.Results {
+		if res.Method == verifiedBy {
+			return res
+		}
+	}
+	if len(r.Results) == 0 {
+		return verify.Result{Outcome: verify.Inconclusive, Summary: "No check was run."}
+	}
+	return r.Results[0]
+}
+
 func other(m verify.Method) verify.Method {
 	if m == verify.DNS {
 		return verify.HTTPS
@@ -91,7 +108,7 @@ func (s *Service) Verify(ctx context.Context, actorID, id int64, method verify.M
 	}
 	var d Domain
 	var actor audit.Actor
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		u, org, err := orgs.Admin(tx, actorID)
 		actor = actorOf(u)
 		if err != nil {
@@ -128,15 +145,19 @@ func propagationDelay(step int) time.Duration {
 func (s *Service) record(ctx context.Context, id int64, report Report, actor *audit.Actor, chosen verify.Method) (Domain, error) {
 	var d Domain
 	var conflict error
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := database.ForUpdate(tx).Take(&d, id).Error; err != nil {
+	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
+		conflict = nil
+		err := database.ForNoKeyUpdate(tx).Take(&d, id).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return apperr.New(apperr.NotFound, "This domain was deleted meanwhile.")
+		}
+		if err != nil {
+			return fmt.Errorf("domains: unable to read domain %d: %w", id, err)
 		}
 		now := s.Now()
 		if err := saveChecks(tx, d.ID, now, report, actor == nil); err != nil {
 			return err
 		}
-		s.Metrics.observe(report)
 		t := transition{tx: tx, d: &d, now: now, who: audit.System, manual: actor != nil}
 		if actor != nil {
 			t.who = *actor
@@ -144,8 +165,14 @@ func (s *Service) record(ctx context.Context, id int64, report Report, actor *au
 		}
 		d.LastCheckedAt = &now
 		proof, found := report.Proof()
+		elsewhere := false
+		if found && d.Status != Verified && d.Status != Revalidating {
+			if elsewhere, err = verifiedElsewhere(tx, d); err != nil {
+				return err
+			}
+		}
 		switch {
-		case found && d.Status != Verified && d.Status != Revalidating && verifiedElsewhere(tx, d):
+		case elsewhere:
 			// The entry stays pending: should the other organization delete
 			// the domain, the automatic checks verify it here.
 			conflict = ErrVerifiedElsewhere
@@ -179,6 +206,7 @@ func (s *Service) record(ctx context.Context, id int64, report Report, actor *au
 	if err != nil {
 		return d, err
 	}
+	s.Metrics.observe(report)
 	return d, conflict
 }
 
@@ -211,7 +239,7 @@ func (s *Service) proven(t *transition, proof verify.Result) {
 		deadline := *d.DeadlineAt
 		d.Status, d.RevalidationStartedAt, d.DeadlineAt, d.WarnedFirstAt, d.WarnedLastAt = Verified, nil, nil, nil, nil
 		t.event("domain.restored", fmt.Sprintf("Re-validation required → Verified by %s before the deadline of %s: %s",
-			methodLabel(proof.Method), deadline.UTC().Format(time.RFC3339), proof.Summary))
+			proof.Method.Label(), deadline.UTC().Format(time.RFC3339), proof.Summary))
 		s.tellAdmins(t, func(to users.User, org string) mail.Email {
 			return mail.DomainRestored(to.Email, to.Name, org, d.UnicodeName, s.domainLink(*d))
 		})
@@ -219,7 +247,7 @@ func (s *Service) proven(t *transition, proof verify.Result) {
 		from := d.Status
 		d.Status, d.VerifiedAt = Verified, &now
 		d.WindowEndsAt, d.WindowStep = nil, 0
-		t.event("domain.verified", fmt.Sprintf("%s → Verified by %s: %s", from.Label(), methodLabel(proof.Method), proof.Summary))
+		t.event("domain.verified", fmt.Sprintf("%s → Verified by %s: %s", from.Label(), proof.Method.Label(), proof.Summary))
 	}
 }
 
@@ -230,8 +258,9 @@ func (s *Service) unproven(t *transition, report Report) {
 	case Pending, Failed:
 		s.propagate(t, report)
 	case Verified, Revalidating:
-		why := report.Results[0].Summary
-		if report.Outcome() == verify.Inconclusive {
+		decisive := report.Decisive(d.VerifiedMethod)
+		why := decisive.Summary
+		if decisive.Outcome == verify.Inconclusive {
 			if d.InconclusiveSince == nil {
 				d.InconclusiveSince = &now
 			}
@@ -251,6 +280,15 @@ func (s *Service) unproven(t *transition, report Report) {
 			s.startRevalidation(t, why)
 		}
 	}
+}
+
+// MissingFrom is when checks of a verified domain that keep failing to
+// tell would start to count as a missing proof, if they are failing now.
+func (s *Service) MissingFrom(d Domain) (time.Time, bool) {
+	if d.InconclusiveSince == nil {
+		return time.Time{}, false
+	}
+	return d.InconclusiveSince.Add(s.InconclusiveLimit), true
 }
 
 // retryInterval spaces the checks of a verified domain that could not be
@@ -305,15 +343,11 @@ func saveChecks(tx *gorm.DB, domainID int64, now time.Time, report Report, autom
 	return nil
 }
 
-func methodLabel(m verify.Method) string {
-	if m == verify.HTTPS {
-		return "HTML file"
-	}
-	return "DNS record"
-}
-
-func verifiedElsewhere(tx *gorm.DB, d Domain) bool {
+func verifiedElsewhere(tx *gorm.DB, d Domain) (bool, error) {
 	var n int64
-	tx.Model(&Domain{}).Where("name = ? AND organization_id <> ? AND status IN ?", d.Name, d.OrganizationID, []Status{Verified, Revalidating}).Count(&n)
-	return n > 0
+	err := tx.Model(&Domain{}).Where("name = ? AND organization_id <> ? AND status IN ?", d.Name, d.OrganizationID, []Status{Verified, Revalidating}).Count(&n).Error
+	if err != nil {
+		return false, fmt.Errorf("domains: unable to look for %s in other organizations: %w", d.Name, err)
+	}
+	return n > 0, nil
 }

@@ -7,10 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
 	"gorm.io/gorm"
 
 	"admincenter/internal/apperr"
 	"admincenter/internal/domains"
+	"admincenter/internal/mail"
 	"admincenter/internal/testdb"
 	"admincenter/internal/users"
 	"admincenter/internal/verify"
@@ -120,6 +122,69 @@ func TestVerifyByTheOtherMethod(t *testing.T) {
 			t.Fatal("the chosen method is not stored")
 		}
 	})
+}
+
+// A click on Verify Domain demotes a verified domain only when the proof
+// of the method that verified it is definitively gone, whichever tab was
+// clicked: the other method, never used, finding nothing changes nothing,
+// and neither does a check of the proof that could not be completed.
+func TestVerifyClickDecidesByTheVerifiedMethod(t *testing.T) {
+	tests := []struct {
+		name       string
+		verifiedBy verify.Method
+		clicked    verify.Method
+		breakProof func(t *testing.T, f *fixture, d domains.Domain)
+		want       domains.Status
+	}{
+		{name: "file proof, site answers 503, DNS tab clicked", verifiedBy: verify.HTTPS, clicked: verify.DNS,
+			breakProof: func(t *testing.T, f *fixture, d domains.Domain) { f.mu.Lock(); f.siteDown = true; f.mu.Unlock() },
+			want:       domains.Verified},
+		{name: "DNS proof, DNS times out, file tab clicked", verifiedBy: verify.DNS, clicked: verify.HTTPS,
+			breakProof: func(t *testing.T, f *fixture, d domains.Domain) {
+				f.dns.Silence(dns.TypeTXT)
+				f.svc.Checker = f.checkerAsking(t, f.dns.Addr, 20*time.Millisecond)
+			},
+			want: domains.Verified},
+		{name: "file proof removed, DNS tab clicked", verifiedBy: verify.HTTPS, clicked: verify.DNS,
+			breakProof: func(t *testing.T, f *fixture, d domains.Domain) { f.unpublishFile(d) },
+			want:       domains.Revalidating},
+		{name: "DNS proof removed, file tab clicked", verifiedBy: verify.DNS, clicked: verify.HTTPS,
+			breakProof: func(t *testing.T, f *fixture, d domains.Domain) { f.dns.Remove(d.TXTName()) },
+			want:       domains.Revalidating},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+				f := newFixture(t, db)
+				_, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
+				d := f.verifiedBy(t, owner, "acme.test", tt.verifiedBy)
+				tt.breakProof(t, f, d)
+				f.clk.Advance(time.Hour)
+
+				got, report, err := f.svc.Verify(f.ctx, owner.ID, d.ID, tt.clicked)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if report.Results[0].Method != tt.clicked || report.Results[0].Outcome != verify.Absent {
+					t.Fatalf("the clicked method comes first and finds nothing: %+v", report.Results[0])
+				}
+				if got.Status != tt.want || f.reload(t, d.ID).Status != tt.want {
+					t.Fatalf("status %s, want %s", got.Status, tt.want)
+				}
+				emails := f.count(t, &mail.Message{}, "subject LIKE ?", "Action needed: re-validate %")
+				if tt.want == domains.Verified {
+					if got.InconclusiveSince == nil || got.DeadlineAt != nil || emails != 0 {
+						t.Fatalf("a check that could not tell demoted the domain: %+v, %d emails", got, emails)
+					}
+					if from, ok := f.svc.MissingFrom(got); !ok || !from.Equal(f.clk.Now().Add(inconclusiveLimit)) {
+						t.Fatalf("MissingFrom = %v, %v; want the limit from now", from, ok)
+					}
+				} else if got.DeadlineAt == nil || emails == 0 {
+					t.Fatalf("a missing proof did not start re-validation: %+v, %d emails", got, emails)
+				}
+			})
+		})
+	}
 }
 
 func TestVerifyRefusals(t *testing.T) {

@@ -147,9 +147,6 @@ func (s *Service) Upload(ctx context.Context, actor users.User, domainID, id int
 		}
 		now := s.Now()
 		imp.Selected, imp.UploadedAt = int(selected), &now
-		if err := tx.Model(imp).Updates(map[string]any{"selected": selected, "uploaded_at": now}).Error; err != nil {
-			return err
-		}
 		return audit.Record(tx, now, imp.OrganizationID, actorOf(actor), "import.file_uploaded", targetOf(*imp),
 			fmt.Sprintf("%d of %d eligible users kept", selected, imp.Eligible))
 	})

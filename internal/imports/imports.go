@@ -213,7 +213,7 @@ func enabled(db *gorm.DB, orgID int64) (bool, error) {
 // SetFeature switches Bulk User Import on or off for the organization with
 // this id or exact name; the operator's command calls it.
 func (s *Service) SetFeature(ctx context.Context, org string, on bool) (id int64, name string, err error) {
-	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		var found []struct {
 			ID   int64
 			Name string
@@ -259,7 +259,7 @@ var errGated = apperr.New(apperr.NotFound, "Not found.")
 // on, locked in tx when it can be.
 func domainFor(tx *gorm.DB, actor users.User, domainID int64) (domains.Domain, error) {
 	var d domains.Domain
-	err := database.ForUpdate(tx).Where("id = ? AND organization_id = ?", domainID, actor.OrgID()).Take(&d).Error
+	err := database.ForNoKeyUpdate(tx).Where("id = ? AND organization_id = ?", domainID, actor.OrgID()).Take(&d).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return d, apperr.New(apperr.NotFound, "No such domain in this organization.")
 	}
@@ -291,7 +291,7 @@ func mustBeVerified(d domains.Domain, what string) error {
 // report is ready.
 func (s *Service) Request(ctx context.Context, actor users.User, domainID int64, scope Scope, withoutReview bool) (Import, error) {
 	var imp Import
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		d, err := domainFor(tx, actor, domainID)
 		if err != nil {
 			return err
@@ -422,10 +422,6 @@ func (s *Service) Start(ctx context.Context, actor users.User, domainID, id int6
 			return apperr.New(apperr.Conflict, "This report has no eligible user to import.")
 		}
 		if err := s.begin(tx, imp, actor.ID, actor.Email); err != nil {
-			if database.IsDuplicate(err) {
-				return apperr.New(apperr.Conflict, fmt.Sprintf(
-					"Another report or import of %s is running: wait until it is done.", d.UnicodeName))
-			}
 			return err
 		}
 		return audit.Record(tx, imp.StartedAt.UTC(), d.OrganizationID, actorOf(actor), "import.started", targetOf(*imp),
@@ -434,10 +430,10 @@ func (s *Service) Start(ctx context.Context, actor users.User, domainID, id int6
 }
 
 // change runs f in a transaction, on the actor's domain and its report
-// locked, then wakes the worker.
+// locked, saves what f changed in the report, then wakes the worker.
 func (s *Service) change(ctx context.Context, actor users.User, domainID, id int64, f func(tx *gorm.DB, d domains.Domain, imp *Import) error) (Import, error) {
 	var imp Import
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		d, err := domainFor(tx, actor, domainID)
 		if err != nil {
 			return err
@@ -445,7 +441,15 @@ func (s *Service) change(ctx context.Context, actor users.User, domainID, id int
 		if imp, err = lockImport(tx, d, id); err != nil {
 			return err
 		}
-		return f(tx, d, &imp)
+		if err := f(tx, d, &imp); err != nil {
+			return err
+		}
+		err = saveJob(tx, imp)
+		if database.IsDuplicate(err) { // only one report or import may run per domain
+			return apperr.New(apperr.Conflict, fmt.Sprintf(
+				"Another report or import of %s is running: wait until it is done.", d.UnicodeName))
+		}
+		return err
 	})
 	if err != nil {
 		return Import{}, err
@@ -454,18 +458,13 @@ func (s *Service) change(ctx context.Context, actor users.User, domainID, id int
 	return imp, nil
 }
 
-// begin moves imp to importing: users who are not eligible or not in the
-// uploaded file are settled at once, the rest wait for the worker.
+// begin moves imp to importing, for its caller to save: users who are not
+// eligible or not in the uploaded file are settled at once, the rest wait
+// for the worker.
 func (s *Service) begin(tx *gorm.DB, imp *Import, byID int64, byEmail string) error {
 	now := s.Now()
 	imp.Status, imp.StartedBy, imp.StartedByEmail, imp.StartedAt, imp.CursorID = Importing, &byID, byEmail, &now, 0
-	err := tx.Model(imp).Updates(map[string]any{
-		"status": Importing, "started_by": byID, "started_by_email": byEmail, "started_at": now, "cursor_id": 0,
-	}).Error
-	if err != nil {
-		return err
-	}
-	err = tx.Model(&Row{}).Where("import_id = ? AND reason <> ? AND outcome = ''", imp.ID, Eligible).
+	err := tx.Model(&Row{}).Where("import_id = ? AND reason <> ? AND outcome = ''", imp.ID, Eligible).
 		Updates(map[string]any{"outcome": Skipped, "outcome_reason": gorm.Expr("reason"), "done_at": now}).Error
 	if err != nil {
 		return fmt.Errorf("imports: unable to settle the users who are not eligible: %w", err)
@@ -480,7 +479,7 @@ func (s *Service) begin(tx *gorm.DB, imp *Import, byID int64, byEmail string) er
 
 func lockImport(tx *gorm.DB, d domains.Domain, id int64) (Import, error) {
 	var imp Import
-	err := database.ForUpdate(tx).Where("id = ? AND domain_id = ?", id, d.ID).Take(&imp).Error
+	err := database.ForNoKeyUpdate(tx).Where("id = ? AND domain_id = ?", id, d.ID).Take(&imp).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return imp, apperr.New(apperr.NotFound, "No such report for this domain.")
 	}
@@ -504,9 +503,6 @@ func (s *Service) RequestNotify(ctx context.Context, actor users.User, domainID,
 		}
 		now := s.Now()
 		imp.NotifyRequestedAt, imp.NotifyRequestedBy = &now, actor.Email
-		if err := tx.Model(imp).Updates(map[string]any{"notify_requested_at": now, "notify_requested_by": actor.Email}).Error; err != nil {
-			return err
-		}
 		return audit.Record(tx, now, d.OrganizationID, actorOf(actor), "import.notify_requested", targetOf(*imp),
 			fmt.Sprintf("%d users to email", imp.Selected))
 	})

@@ -8,6 +8,7 @@ import (
 
 	"admincenter/internal/apperr"
 	"admincenter/internal/audit"
+	"admincenter/internal/database"
 	"admincenter/internal/domains"
 	"admincenter/internal/mail"
 	"admincenter/internal/orgs"
@@ -36,7 +37,7 @@ func (s *Service) SetPolicy(ctx context.Context, actor users.User, domainID int6
 	if p != InviteOnly && p != AutoAdd {
 		return apperr.Field("policy", "Choose Invite only or Automatically add new users.")
 	}
-	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		d, err := domainFor(tx, actor, domainID)
 		if err != nil {
 			return err

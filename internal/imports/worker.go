@@ -63,8 +63,9 @@ func (s *Service) RunDue(ctx context.Context) error {
 func (s *Service) claim(ctx context.Context) (Import, bool, error) {
 	var imp Import
 	var found bool
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		now := s.Now()
+		found = false
 		var jobs []Import
 		err := database.SkipLocked(tx.Where(
 			"(status IN ? OR (notify_requested_at IS NOT NULL AND notified_at IS NULL)) AND (lease_until IS NULL OR lease_until < ?)",
@@ -90,31 +91,37 @@ func newToken() string {
 }
 
 // work does the leased job batch by batch: notifications first (they come
-// before an import), then generating or importing. Each batch renews the
-// lease in its transaction, so a batch either commits with the lease held
-// or does nothing.
+// before an import), then generating or importing. Each batch locks the
+// job, changes it in memory and saves it once, with its lease renewed, so
+// a batch either commits with the lease held or does nothing.
 func (s *Service) work(ctx context.Context, leased Import) error {
 	token := leased.LeaseToken
 	defer s.release(leased.ID, token)
 	for ctx.Err() == nil {
 		var more bool
-		err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			imp, err := s.renew(tx, leased.ID, token)
+		err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
+			imp, err := s.lockJob(tx, leased.ID, token)
 			if err != nil {
 				return err
 			}
+			var batch func(tx *gorm.DB, imp *Import) error
 			switch {
 			case imp.NotifyRequestedAt != nil && imp.NotifiedAt == nil:
-				more = true
-				return s.notifyBatch(tx, &imp)
+				batch = s.notifyBatch
 			case imp.Status == Generating:
-				more = true
-				return s.generateBatch(tx, &imp)
+				batch = s.generateBatch
 			case imp.Status == Importing:
-				more = true
-				return s.importBatch(tx, &imp)
+				batch = s.importBatch
 			}
-			return nil
+			if more = batch != nil; !more {
+				return nil
+			}
+			if err := batch(tx, &imp); err != nil {
+				return err
+			}
+			until := s.Now().Add(s.lease())
+			imp.LeaseUntil = &until
+			return saveJob(tx, imp)
 		})
 		if err != nil || !more {
 			return err
@@ -126,19 +133,28 @@ func (s *Service) work(ctx context.Context, leased Import) error {
 	return nil
 }
 
-// renew re-reads the job under lock and extends the lease, if still ours.
-func (s *Service) renew(tx *gorm.DB, id int64, token string) (Import, error) {
+// lockJob re-reads the job under lock, if it is still ours.
+func (s *Service) lockJob(tx *gorm.DB, id int64, token string) (Import, error) {
 	var imp Import
-	err := database.ForUpdate(tx).Where("id = ? AND lease_token = ?", id, token).Take(&imp).Error
+	err := database.ForNoKeyUpdate(tx).Where("id = ? AND lease_token = ?", id, token).Take(&imp).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return imp, errLost
 	}
-	if err != nil {
-		return imp, err
+	return imp, err
+}
+
+// jobColumns are the columns of a job that its work changes.
+var jobColumns = []string{"status", "selected", "uploaded_at", "cursor_id", "found", "eligible", "imported", "skipped",
+	"error", "finished_at", "started_by", "started_by_email", "started_at", "notify_requested_at", "notify_requested_by",
+	"notify_cursor_id", "notified", "notified_at", "lease_until"}
+
+// saveJob writes what a batch or a click changed in the job, in one
+// statement: see the lock order in package database for why only one.
+func saveJob(tx *gorm.DB, imp Import) error {
+	if err := tx.Model(&imp).Select(jobColumns).Updates(&imp).Error; err != nil {
+		return fmt.Errorf("unable to save report %d: %w", imp.ID, err)
 	}
-	until := s.Now().Add(s.lease())
-	imp.LeaseUntil = &until
-	return imp, tx.Model(&imp).Update("lease_until", until).Error
+	return nil
 }
 
 // release gives the lease back, so that another instance need not wait.
@@ -184,9 +200,8 @@ func (s *Service) generateBatch(tx *gorm.DB, imp *Import) error {
 		imp.Found += len(found)
 		imp.CursorID = found[len(found)-1].ID
 	}
-	err = tx.Model(imp).Updates(map[string]any{"cursor_id": imp.CursorID, "found": imp.Found, "eligible": imp.Eligible}).Error
-	if err != nil || len(found) == generateBatch {
-		return err
+	if len(found) == generateBatch {
+		return nil
 	}
 	// The last batch: the report is ready. Its rows are about to be
 	// updated one batch at a time: a table that grew from nothing needs
@@ -194,10 +209,7 @@ func (s *Service) generateBatch(tx *gorm.DB, imp *Import) error {
 	if err := database.Analyze(tx, "import_users"); err != nil {
 		return err
 	}
-	imp.Selected = imp.Eligible
-	if err := tx.Model(imp).Updates(map[string]any{"status": Ready, "selected": imp.Selected, "cursor_id": 0}).Error; err != nil {
-		return err
-	}
+	imp.Status, imp.Selected, imp.CursorID = Ready, imp.Eligible, 0
 	now := s.Now()
 	err = audit.Record(tx, now, imp.OrganizationID, audit.System, "import.report_ready", targetOf(*imp),
 		fmt.Sprintf("%d users found, %d eligible", imp.Found, imp.Eligible))
@@ -275,7 +287,7 @@ func (s *Service) importBatch(tx *gorm.DB, imp *Import) error {
 		ids[i] = r.UserID
 	}
 	var locked []users.User
-	if err := database.ForUpdate(tx).Where("id IN ?", ids).Order("id").Find(&locked).Error; err != nil {
+	if err := database.ForNoKeyUpdate(tx).Where("id IN ?", ids).Order("id").Find(&locked).Error; err != nil {
 		return fmt.Errorf("unable to lock users: %w", err)
 	}
 	now := s.Now()
@@ -336,7 +348,7 @@ func (s *Service) importBatch(tx *gorm.DB, imp *Import) error {
 	}
 	imp.Imported += len(take)
 	imp.CursorID = rows[len(rows)-1].UserID
-	return tx.Model(imp).Updates(map[string]any{"imported": imp.Imported, "skipped": imp.Skipped, "cursor_id": imp.CursorID}).Error
+	return nil
 }
 
 func settle(tx *gorm.DB, importID int64, userIDs []int64, outcome Outcome, reason Reason, now time.Time) error {
@@ -358,9 +370,6 @@ func atDomain(email, domain string) bool {
 func (s *Service) complete(tx *gorm.DB, imp *Import, orgName string, d domains.Domain) error {
 	now := s.Now()
 	imp.Status, imp.FinishedAt = Completed, &now
-	if err := tx.Model(imp).Updates(map[string]any{"status": Completed, "finished_at": now}).Error; err != nil {
-		return err
-	}
 	err := audit.Record(tx, now, imp.OrganizationID, audit.System, "import.completed", targetOf(*imp),
 		fmt.Sprintf("%d users imported, %d not imported", imp.Imported, imp.NotImported()))
 	if err != nil || imp.StartedBy == nil {
@@ -386,10 +395,6 @@ func (s *Service) stop(tx *gorm.DB, imp *Import, why string) error {
 	}
 	imp.Skipped += int(res.RowsAffected)
 	imp.Status, imp.Error, imp.FinishedAt = Failed, why, &now
-	err := tx.Model(imp).Updates(map[string]any{"status": Failed, "error": why, "finished_at": now, "skipped": imp.Skipped}).Error
-	if err != nil {
-		return err
-	}
 	return audit.Record(tx, now, imp.OrganizationID, audit.System, "import.failed", targetOf(*imp), why)
 }
 
@@ -418,18 +423,13 @@ func (s *Service) notifyBatch(tx *gorm.DB, imp *Import) error {
 		return err
 	}
 	imp.Notified += len(rows)
-	updates := map[string]any{"notified": imp.Notified}
 	if len(rows) > 0 {
 		imp.NotifyCursorID = rows[len(rows)-1].UserID
-		updates["notify_cursor_id"] = imp.NotifyCursorID
 	}
-	if len(rows) < notifyBatch {
-		imp.NotifiedAt = &now
-		updates["notified_at"] = now
-		if err := audit.Record(tx, now, imp.OrganizationID, audit.System, "import.notified", targetOf(*imp),
-			fmt.Sprintf("%d users emailed", imp.Notified)); err != nil {
-			return err
-		}
+	if len(rows) == notifyBatch {
+		return nil
 	}
-	return tx.Model(imp).Updates(updates).Error
+	imp.NotifiedAt = &now
+	return audit.Record(tx, now, imp.OrganizationID, audit.System, "import.notified", targetOf(*imp),
+		fmt.Sprintf("%d users emailed", imp.Notified))
 }

@@ -31,7 +31,7 @@ func (s *Service) Lookup(ctx context.Context, raw string) (Offer, error) {
 
 func (s *Service) lookup(db *gorm.DB, raw string) (Offer, error) {
 	var o Offer
-	err := database.ForUpdate(db).Where("token_hash = ?", token.Hash(raw)).Take(&o.Invitation).Error
+	err := database.ForNoKeyUpdate(db).Where("token_hash = ?", token.Hash(raw)).Take(&o.Invitation).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return o, apperr.New(apperr.NotFound, "This invitation link is not valid. It may have been replaced by a newer one: look for the latest invitation email, or ask the person who invited you.")
 	}
@@ -60,14 +60,16 @@ func (s *Service) lookup(db *gorm.DB, raw string) (Offer, error) {
 // and the address's domain must still be verified by the organization.
 func (s *Service) Accept(ctx context.Context, raw string, userID int64) (Offer, error) {
 	var o Offer
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
+		// The person first, then the invitation: the lock order of package
+		// database.
+		var u users.User
+		if err := database.ForNoKeyUpdate(tx).Take(&u, userID).Error; err != nil {
+			return fmt.Errorf("invites: unable to read user %d: %w", userID, err)
+		}
 		var err error
 		if o, err = s.lookup(tx, raw); err != nil {
 			return err
-		}
-		var u users.User
-		if err := database.ForUpdate(tx).Take(&u, userID).Error; err != nil {
-			return fmt.Errorf("invites: unable to read user %d: %w", userID, err)
 		}
 		if u.Email != o.Email {
 			return apperr.New(apperr.Forbidden, fmt.Sprintf("This invitation is for %s, but you are signed in as %s. Sign out, then open the link again and sign in as %s.", o.Email, u.Email, o.Email))
@@ -82,7 +84,7 @@ func (s *Service) Accept(ctx context.Context, raw string, userID int64) (Offer, 
 func (s *Service) SignUpAndAccept(ctx context.Context, raw string, f users.SignUpForm) (users.User, Offer, error) {
 	var u users.User
 	var o Offer
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		var err error
 		if o, err = s.lookup(tx, raw); err != nil {
 			return err

@@ -69,7 +69,7 @@ func (s *Service) Invite(ctx context.Context, actorID int64, email string, role 
 		return Invitation{}, err
 	}
 	var inv Invitation
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		actor, org, err := orgs.Admin(tx, actorID)
 		if err != nil {
 			return err
@@ -81,7 +81,10 @@ func (s *Service) Invite(ctx context.Context, actorID int64, email string, role 
 			return err
 		}
 		var open int64
-		tx.Model(&Invitation{}).Where("organization_id = ? AND email = ? AND accepted_at IS NULL AND cancelled_at IS NULL", org.ID, email).Count(&open)
+		err = tx.Model(&Invitation{}).Where("organization_id = ? AND email = ? AND accepted_at IS NULL AND cancelled_at IS NULL", org.ID, email).Count(&open).Error
+		if err != nil {
+			return fmt.Errorf("invites: unable to look for invitations of %s: %w", email, err)
+		}
 		if open > 0 {
 			return apperr.Field("email", "An invitation to "+email+" is already pending. Resend or cancel it in the list of invitations.")
 		}
@@ -148,13 +151,13 @@ func (s *Service) Open(ctx context.Context, orgID int64) ([]Invitation, error) {
 
 // change runs f on an open invitation of the actor's organization.
 func (s *Service) change(ctx context.Context, actorID, id int64, f func(tx *gorm.DB, inv *Invitation, org orgs.Organization, actor users.User) error) error {
-	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		actor, org, err := orgs.Admin(tx, actorID)
 		if err != nil {
 			return err
 		}
 		var inv Invitation
-		err = database.ForUpdate(tx).Where("id = ? AND organization_id = ?", id, org.ID).Take(&inv).Error
+		err = database.ForNoKeyUpdate(tx).Where("id = ? AND organization_id = ?", id, org.ID).Take(&inv).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return apperr.New(apperr.NotFound, "No such invitation in this organization.")
 		}

@@ -3,6 +3,7 @@ package orgs
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -76,19 +77,30 @@ func (s *Service) Member(ctx context.Context, orgID, userID int64) (Member, erro
 }
 
 // Admin re-reads the actor and their organization in tx, locking both, and
-// checks that the actor may administer it. Holding the organization's lock
-// serialises changes that must see a stable picture of it, such as the
-// count of its domains.
-func Admin(tx *gorm.DB, actorID int64) (users.User, Organization, error) {
+// checks that the actor may administer it. The people a change is also
+// about are locked with the actor, all in id order, before the
+// organization: the lock order of package database. Holding the
+// organization's lock serialises changes that must see a stable picture of
+// it, such as the count of its domains.
+func Admin(tx *gorm.DB, actorID int64, others ...int64) (users.User, Organization, error) {
 	var org Organization
-	actor, err := lockUser(tx, actorID)
-	if err != nil {
-		return actor, org, err
+	people := slices.Sorted(slices.Values(append([]int64{actorID}, others...)))
+	var actor users.User
+	for _, id := range slices.Compact(people) {
+		u, err := lockUser(tx, id)
+		if id == actorID {
+			actor = u
+		} else if apperr.CodeOf(err) == apperr.NotFound {
+			continue // the caller tells the absence of someone else
+		}
+		if err != nil {
+			return actor, org, err
+		}
 	}
 	if !actor.CanAdminister() {
 		return actor, org, apperr.New(apperr.Forbidden, "Only the Owner and Administrators can do this.")
 	}
-	if err := database.ForUpdate(tx).Take(&org, actor.OrgID()).Error; err != nil {
+	if err := database.ForNoKeyUpdate(tx).Take(&org, actor.OrgID()).Error; err != nil {
 		return actor, org, fmt.Errorf("orgs: unable to read organization %d: %w", actor.OrgID(), err)
 	}
 	return actor, org, nil
@@ -98,22 +110,15 @@ func Admin(tx *gorm.DB, actorID int64) (users.User, Organization, error) {
 // locked, after checking that the actor may administer the target's
 // organization. Users outside the actor's organization are not found.
 func (s *Service) change(ctx context.Context, actorID, targetID int64, f func(tx *gorm.DB, actor, target users.User, org Organization) error) error {
-	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// Lock both people in id order, so that two admins changing each
-		// other at once wait instead of deadlocking.
-		for _, id := range []int64{min(actorID, targetID), max(actorID, targetID)} {
-			if _, err := lockUser(tx, id); err != nil && apperr.CodeOf(err) != apperr.NotFound {
-				return err
-			}
-		}
-		actor, org, err := Admin(tx, actorID)
+	return database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
+		actor, org, err := Admin(tx, actorID, targetID)
 		if apperr.CodeOf(err) == apperr.Forbidden {
 			return apperr.New(apperr.Forbidden, "Only the Owner and Administrators can manage users.")
 		}
 		if err != nil {
 			return err
 		}
-		target, err := lockUser(tx, targetID)
+		target, err := lockUser(tx, targetID) // locked already: this only reads it
 		if apperr.CodeOf(err) == apperr.NotFound || (err == nil && target.OrgID() != org.ID) {
 			return apperr.New(apperr.NotFound, "No such user in this organization.")
 		}

@@ -47,7 +47,7 @@ func (s *Service) Create(ctx context.Context, userID int64, name string) (Organi
 		return Organization{}, apperr.Field("name", "An organization name can be at most 100 characters.")
 	}
 	var org Organization
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		u, err := lockUser(tx, userID)
 		if err != nil {
 			return err
@@ -115,7 +115,7 @@ func Join(tx *gorm.DB, userID, orgID int64, role users.Role, now time.Time) erro
 
 func lockUser(tx *gorm.DB, id int64) (users.User, error) {
 	var u users.User
-	err := database.ForUpdate(tx).Take(&u, id).Error
+	err := database.ForNoKeyUpdate(tx).Take(&u, id).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return u, apperr.New(apperr.NotFound, "No such user.")
 	}

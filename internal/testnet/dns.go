@@ -19,8 +19,9 @@ type DNS struct {
 
 	mu        sync.Mutex
 	records   []dns.RR
-	rcode     int  // when not 0, every answer carries this rcode (SERVFAIL, REFUSED)
-	noRecurse bool // answer a CNAME alone, as an authoritative server does
+	rcode     int    // when not 0, every answer carries this rcode (SERVFAIL, REFUSED)
+	noRecurse bool   // answer a CNAME alone, as an authoritative server does
+	silent    uint16 // when not 0, queries of this type get no answer at all
 	asked     []string
 }
 
@@ -82,6 +83,15 @@ func (s *DNS) Set(rcode int, noRecurse bool) {
 	s.rcode, s.noRecurse = rcode, noRecurse
 }
 
+// Silence stops answering queries of one type (dns.TypeTXT, say), as a
+// broken server does: they time out, while the other types are answered.
+// 0 answers them again.
+func (s *DNS) Silence(qtype uint16) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.silent = qtype
+}
+
 // Queries returns what was asked, as "udp TXT _twilio.example.test.".
 func (s *DNS) Queries() []string {
 	s.mu.Lock()
@@ -96,6 +106,9 @@ func (s *DNS) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	defer s.mu.Unlock()
 	s.asked = append(s.asked, network+" "+dns.TypeToString[q.Qtype]+" "+q.Name)
 
+	if q.Qtype == s.silent {
+		return
+	}
 	m := new(dns.Msg)
 	m.SetReply(r)
 	m.RecursionAvailable = !s.noRecurse

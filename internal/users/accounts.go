@@ -46,11 +46,11 @@ func (s *Service) CreateAccount(ctx context.Context, userID int64, name string) 
 		return Account{}, apperr.Field("name", "An account name can be at most 64 characters.")
 	}
 	var a Account
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		// Locked, so that the account joins the organization the user is in
 		// when it commits, even while a removal or a join runs.
 		var u User
-		if err := database.ForUpdate(tx).Take(&u, userID).Error; err != nil {
+		if err := database.ForNoKeyUpdate(tx).Take(&u, userID).Error; err != nil {
 			return fmt.Errorf("users: unable to read user %d: %w", userID, err)
 		}
 		now := s.Now()

@@ -100,7 +100,7 @@ func (s *Service) hash(password string) (string, error) {
 // SignUp creates an unmanaged user and emails them a verification link.
 func (s *Service) SignUp(ctx context.Context, f SignUpForm) (User, error) {
 	var u User
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		var err error
 		if u, err = s.create(tx, f, false); err != nil {
 			return err
@@ -160,7 +160,7 @@ func (s *Service) recentLinks(tx *gorm.DB, userID int64, purpose string) int64 {
 
 // ResendVerification emails a new verification link to an unverified user.
 func (s *Service) ResendVerification(ctx context.Context, userID int64) error {
-	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		u, err := byID(tx, userID)
 		if err != nil {
 			return err
@@ -188,7 +188,7 @@ func (s *Service) RecordSignOut(ctx context.Context, u User) error {
 // VerifyEmail marks the email of the token's user as verified.
 func (s *Service) VerifyEmail(ctx context.Context, token string) (User, error) {
 	var u User
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		userID, err := s.useToken(tx, token, purposeVerify)
 		if err != nil {
 			return err
@@ -222,7 +222,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	if msg != "" {
 		return apperr.Field("email", msg)
 	}
-	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		var u User
 		err := tx.Where("email = ?", email).Take(&u).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && !u.Active()) {
@@ -275,7 +275,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) (Us
 		return User{}, err
 	}
 	var u User
-	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		userID, err := s.useToken(tx, token, purposeReset)
 		if err != nil {
 			return err
@@ -395,7 +395,7 @@ var linkProblems = map[string][2]string{ // invalid, expired
 // stays usable after its first click: clicking it twice is harmless.
 func (s *Service) findToken(db *gorm.DB, raw, purpose string) (userToken, error) {
 	var t userToken
-	err := database.ForUpdate(db).Where("token_hash = ? AND purpose = ?", token.Hash(raw), purpose).Take(&t).Error
+	err := database.ForNoKeyUpdate(db).Where("token_hash = ? AND purpose = ?", token.Hash(raw), purpose).Take(&t).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return t, apperr.New(apperr.NotFound, linkProblems[purpose][0])
 	}

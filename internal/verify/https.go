@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/miekg/dns"
 	"golang.org/x/net/idna"
@@ -284,9 +285,49 @@ func (h *httpsCheck) judge(u *url.URL, resp *http.Response) (Outcome, string) {
 		h.report.Error = "body too large"
 		return Absent, fmt.Sprintf("%s is larger than 64 KiB.", u)
 	case !bytes.Contains(bytes.ToLower(body), bytes.ToLower([]byte(strings.TrimSpace(h.target.Token)))):
-		return Absent, fmt.Sprintf("%s answered 200 OK, but the page does not contain the token.", u)
+		h.report.ContentType = cut(resp.Header.Get("Content-Type"), summaryRunes)
+		h.report.Excerpt = excerpt(body)
+		page := plural(len(body), "byte")
+		if h.report.ContentType != "" {
+			page += ", " + h.report.ContentType
+		}
+		if len(body) == 0 {
+			return Absent, fmt.Sprintf("%s answered 200 OK with an empty page (%s), not the token %s.", u, page, h.target.Token)
+		}
+		return Absent, fmt.Sprintf("%s answered 200 OK, but the page (%s) does not contain the token %s. It begins: %s",
+			u, page, h.target.Token, h.report.Excerpt)
 	}
 	return Found, fmt.Sprintf("%s answered 200 OK with the token.", u)
+}
+
+// excerptRunes is how much of a page without the token a report quotes.
+const excerptRunes = 120
+
+// excerpt quotes the start of a body: Go-escaped, so that control and
+// invisible characters and bytes that are not UTF-8 show as escapes, and
+// cut.
+func excerpt(body []byte) string {
+	start := body
+	for n, i := 0, 0; i < len(body); n++ {
+		if n == excerptRunes {
+			start = body[:i]
+			break
+		}
+		_, size := utf8.DecodeRune(body[i:])
+		i += size
+	}
+	q := strconv.Quote(string(start))
+	if len(start) < len(body) {
+		q += "…"
+	}
+	return q
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
 }
 
 // sameSite reports whether host is under the same registrable domain

@@ -93,7 +93,17 @@ func TestCheckHTTPS(t *testing.T) {
 			summary: "~answered 403 Forbidden."},
 		{name: "wrong content", handler: routes(map[string]http.HandlerFunc{file: serve(200, "<p>twilio-domain-verification=ffff</p>")}),
 			want: Absent, hops: 1, requests: 1,
-			summary: "https://example.test:PORT" + file + " answered 200 OK, but the page does not contain the token."},
+			summary: "https://example.test:PORT" + file + ` answered 200 OK, but the page (38 bytes, text/html; charset=utf-8) does not contain the token ` +
+				testToken + `. It begins: "<p>twilio-domain-verification=ffff</p>"`},
+		{name: "long page quoted escaped and cut", want: Absent, hops: 1, requests: 1,
+			handler: routes(map[string]http.HandlerFunc{file: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/plain")
+				w.Write([]byte("\x00\xffnot\u202eyours\n" + strings.Repeat("é", 200)))
+			}}),
+			summary: "https://example.test:PORT" + file + ` answered 200 OK, but the page (414 bytes, text/plain) does not contain the token ` +
+				testToken + `. It begins: "\x00\xffnot\u202eyours\n` + strings.Repeat("é", 120-12) + `"…`},
+		{name: "empty page", handler: routes(map[string]http.HandlerFunc{file: serve(200, "")}), want: Absent, hops: 1, requests: 1,
+			summary: "~answered 200 OK with an empty page (0 bytes"},
 		{name: "meta refresh not followed", want: Absent, hops: 1, requests: 1, summary: "~does not contain the token",
 			handler: routes(map[string]http.HandlerFunc{file: serve(200, `<meta http-equiv="refresh" content="0; url=/ok.html">`)})},
 		{name: "redirect to www", handler: routes(map[string]http.HandlerFunc{file: to(302, "https://www.HOST/ok.html")}),

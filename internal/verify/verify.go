@@ -33,6 +33,14 @@ const (
 	HTTPS Method = "https"
 )
 
+// Label is the method as the product names it.
+func (m Method) Label() string {
+	if m == HTTPS {
+		return "HTML file"
+	}
+	return "DNS record"
+}
+
 // Outcome is what a check concluded.
 type Outcome string
 
@@ -95,10 +103,12 @@ type DNSQuery struct {
 
 // HTTPSReport is the evidence of an HTTPS-file check.
 type HTTPSReport struct {
-	URL       string    // the URL fetched first (FileURL)
-	Hops      []HTTPHop // one per request, including redirects
-	BodyBytes int
-	Error     string
+	URL         string    // the URL fetched first (FileURL)
+	Hops        []HTTPHop // one per request, including redirects
+	BodyBytes   int
+	ContentType string // of the final answer, as the server sent it (cut)
+	Excerpt     string // the start of a body without the token, escaped and cut
+	Error       string
 }
 
 // HTTPHop is one request of an HTTPS-file check.
