@@ -16,11 +16,11 @@ func (s *Server) deleteDomain(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form, err := c.FormParams()
+	ok, err := acknowledged(c, deleteAcknowledgements)
 	if err != nil {
 		return err
 	}
-	if len(form["ack"]) < deleteAcknowledgements {
+	if !ok {
 		return s.renderDomain(c, http.StatusUnprocessableEntity, templates.Form{
 			Message: "Nothing was deleted: tick every box to confirm that you understand what deleting the domain does."})
 	}

@@ -2,8 +2,12 @@ package web
 
 import "github.com/labstack/echo/v4"
 
+// transferAcknowledgements is the number of boxes of the Transfer
+// ownership dialog.
+const transferAcknowledgements = 2
+
 func (s *Server) transferOwnership(c echo.Context) error {
-	return s.memberChange(c, func(actorID, targetID int64) error {
+	return s.memberChange(c, transferAcknowledgements, func(actorID, targetID int64) error {
 		return s.Orgs.TransferOwnership(c.Request().Context(), actorID, targetID)
 	}, "Ownership transferred. You are now an Administrator.", "/admin/users")
 }

@@ -225,8 +225,9 @@ func TestChangeRoleAndRemoveFromPages(t *testing.T) {
 		c.post(page+"/role", url.Values{"role": {"admin"}}).want(t, http.StatusSeeOther)
 		c.get(page).want(t, http.StatusOK, "Role changed to Administrator.")
 
-		c.post(fmt.Sprintf("/admin/users/%d/remove", owner), nil).want(t, http.StatusConflict, "The Owner cannot be removed")
-		c.post(page+"/remove", nil).want(t, http.StatusSeeOther)
+		acks := url.Values{"ack": {"0", "1"}}
+		c.post(fmt.Sprintf("/admin/users/%d/remove", owner), acks).want(t, http.StatusConflict, "The Owner cannot be removed")
+		c.post(page+"/remove", acks).want(t, http.StatusSeeOther)
 		if a.user("sam@acme.test").Managed() {
 			t.Fatal("still managed after removal")
 		}
@@ -244,15 +245,42 @@ func TestOwnershipTransferFromPage(t *testing.T) {
 	admin := a.userID("admin@acme.test")
 	ac := a.client()
 	ac.login("admin@acme.test")
-	ac.post(fmt.Sprintf("/admin/users/%d/transfer-ownership", a.userID("sam@acme.test")), nil).want(t, http.StatusForbidden, "Only the Owner")
+	acks := func() url.Values { return url.Values{"ack": {"0", "1"}} }
+	ac.post(fmt.Sprintf("/admin/users/%d/transfer-ownership", a.userID("sam@acme.test")), acks()).want(t, http.StatusForbidden, "Only the Owner")
 
 	oc := a.client()
 	oc.login("owner@acme.test")
 	oc.get(fmt.Sprintf("/admin/users/%d", admin)).want(t, http.StatusOK, "Transfer ownership")
-	oc.post(fmt.Sprintf("/admin/users/%d/transfer-ownership", admin), nil).want(t, http.StatusSeeOther)
+	oc.post(fmt.Sprintf("/admin/users/%d/transfer-ownership", admin), acks()).want(t, http.StatusSeeOther)
 	if a.user("admin@acme.test").Role != users.Owner || a.user("owner@acme.test").Role != users.Admin {
 		t.Fatal("ownership did not move")
 	}
+}
+
+// Remove user and Transfer ownership need every box of their dialog
+// ticked, on the server too: a request without them changes nothing.
+func TestMemberDialogsNeedEveryAcknowledgement(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		a := newApp(t, db)
+		c := a.client()
+		c.login("owner@acme.test")
+		sam, admin := a.userID("sam@acme.test"), a.userID("admin@acme.test")
+		for _, acks := range [][]string{nil, {"0"}, {"1"}, {"0", "0"}, {"1", "2"}} {
+			form := url.Values{"ack": acks}
+			c.post(fmt.Sprintf("/admin/users/%d/remove", sam), form).
+				want(t, http.StatusUnprocessableEntity, "Nothing changed: tick every box", "Remove user")
+			c.post(fmt.Sprintf("/admin/users/%d/transfer-ownership", admin), form).
+				want(t, http.StatusUnprocessableEntity, "Nothing changed: tick every box", "Transfer ownership")
+		}
+		if !a.user("sam@acme.test").Managed() || a.user("admin@acme.test").Role != users.Admin || a.user("owner@acme.test").Role != users.Owner {
+			t.Fatal("a request without every acknowledgement changed a member")
+		}
+		var n int64
+		db.Table("audit_log").Where("action IN ?", []string{"member.removed", "ownership.transferred"}).Count(&n)
+		if n != 0 {
+			t.Fatalf("%d audit entries of changes that were refused", n)
+		}
+	})
 }
 
 func TestCreateOrganizationErrors(t *testing.T) {

@@ -1,12 +1,12 @@
 package web
 
 import (
-	"admincenter/internal/domains"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"admincenter/internal/apperr"
+	"admincenter/internal/domains"
 )
 
 // pageParam reads ?page=, treating anything odd as the first page.
@@ -35,4 +35,24 @@ func (s *Server) domainParam(c echo.Context) (domains.Domain, error) {
 		return domains.Domain{}, err
 	}
 	return s.Domains.ForActor(c.Request().Context(), mustUser(c), id)
+}
+
+// acknowledged reports whether the form ticked each of the n boxes of its
+// confirmation dialog (ack=0 … ack=n-1): the browser requires them, and so
+// does the server, so that a forged or scripted request cannot skip them.
+func acknowledged(c echo.Context, n int) (bool, error) {
+	form, err := c.FormParams()
+	if err != nil {
+		return false, err
+	}
+	ticked := map[string]bool{}
+	for _, v := range form["ack"] {
+		ticked[v] = true
+	}
+	for i := range n {
+		if !ticked[strconv.Itoa(i)] {
+			return false, nil
+		}
+	}
+	return true, nil
 }

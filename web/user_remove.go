@@ -2,8 +2,11 @@ package web
 
 import "github.com/labstack/echo/v4"
 
+// removeAcknowledgements is the number of boxes of the Remove user dialog.
+const removeAcknowledgements = 2
+
 func (s *Server) removeMember(c echo.Context) error {
-	return s.memberChange(c, func(actorID, targetID int64) error {
+	return s.memberChange(c, removeAcknowledgements, func(actorID, targetID int64) error {
 		return s.Orgs.Remove(c.Request().Context(), actorID, targetID)
 	}, "The user was removed from the organization. Their login still works as an unmanaged user.", "/admin/users")
 }

@@ -10,7 +10,7 @@ import (
 
 func (s *Server) changeRole(c echo.Context) error {
 	role := users.Role(c.FormValue("role"))
-	return s.memberChange(c, func(actorID, targetID int64) error {
+	return s.memberChange(c, 0, func(actorID, targetID int64) error {
 		return s.Orgs.ChangeRole(c.Request().Context(), actorID, targetID, role)
 	}, "Role changed to "+role.Label()+".", fmt.Sprintf("/admin/users/%s", c.Param("id")))
 }

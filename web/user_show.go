@@ -38,13 +38,21 @@ func (s *Server) renderMember(c echo.Context, status int, f templates.Form) erro
 	}))
 }
 
-// memberChange runs one change to a member and goes to the next page with
-// a message, or shows the member's page again with the reason it was
-// refused.
-func (s *Server) memberChange(c echo.Context, change func(actorID, targetID int64) error, done, next string) error {
+// memberChange runs one change to a member, once the acks boxes of its
+// dialog are ticked, and goes to the next page with a message, or shows
+// the member's page again with the reason it was refused.
+func (s *Server) memberChange(c echo.Context, acks int, change func(actorID, targetID int64) error, done, next string) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
+	}
+	ok, err := acknowledged(c, acks)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.renderMember(c, http.StatusUnprocessableEntity, templates.Form{
+			Message: "Nothing changed: tick every box to confirm that you understand what this does."})
 	}
 	if err := change(mustUser(c).ID, id); err != nil {
 		f, ferr := formOf(err, nil)
