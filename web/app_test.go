@@ -218,7 +218,7 @@ func (c *client) login(email string) {
 	}
 }
 
-func (r response) want(t *testing.T, status int, fragments ...string) {
+func (r response) want(t testing.TB, status int, fragments ...string) {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status %d, want %d; body:\n%s", r.status, status, r.body)

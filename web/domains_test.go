@@ -14,7 +14,7 @@ import (
 )
 
 // addDomain adds a domain as c and returns its id.
-func addDomain(t *testing.T, c *client, name string) int64 {
+func addDomain(t testing.TB, c *client, name string) int64 {
 	t.Helper()
 	r := c.post("/admin/domains/new", url.Values{"name": {name}})
 	if r.status != http.StatusSeeOther {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -241,6 +242,33 @@ func (s *Server) streamCSV(c echo.Context, kind string, write func(ctx context.C
 	h.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(http.StatusOK)
 	return write(c.Request().Context(), c.Response(), imp)
+}
+
+// uploadMemory is how much of an upload is held in memory; the rest of the
+// file waits in a temporary file.
+const uploadMemory = 1 << 20
+
+// readUpload reads an upload of at most imports.UploadLimit (and the form
+// around it). A larger one changes nothing and gets the report's page
+// with why, without its CSRF token checked: there is nothing to protect,
+// and the token may be in the part of the body that is not read.
+func (s *Server) readUpload(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		exposeCSRF(c) // for the forms of a refusal's page
+		r := c.Request()
+		limit := int64(imports.UploadLimit + 64<<10)
+		if r.ContentLength > limit {
+			return s.renderImport(c, http.StatusRequestEntityTooLarge, apperr.MessageOf(imports.ErrTooLarge))
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+		if err := r.ParseMultipartForm(uploadMemory); err != nil {
+			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				return s.renderImport(c, http.StatusRequestEntityTooLarge, apperr.MessageOf(imports.ErrTooLarge))
+			}
+			return s.renderImport(c, http.StatusBadRequest, "The upload could not be read: send the file from the form on this page.")
+		}
+		return next(c)
+	}
 }
 
 func (s *Server) uploadReport(c echo.Context) error {

@@ -14,7 +14,7 @@ import (
 )
 
 // verifyDomain adds and verifies a domain for c's organization.
-func verifyDomain(t *testing.T, a *app, c *client, name string) int64 {
+func verifyDomain(t testing.TB, a *app, c *client, name string) int64 {
 	t.Helper()
 	id := addDomain(t, c, name)
 	a.dns.Add(t, `_twilio.`+name+`. 300 IN TXT "`+a.domain(id).Token+`"`)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -9,9 +8,6 @@ import (
 
 	"admincenter/internal/imports"
 )
-
-// uploadLimit is the body limit of an upload: the file and the form around it.
-var uploadLimit = fmt.Sprintf("%dK", imports.UploadLimit>>10+64)
 
 // routes registers every route of the Admin Center in one place.
 func (s *Server) routes() {
@@ -67,8 +63,7 @@ func (s *Server) routes() {
 	post("/admin/domains/:id/imports/:import/start", s.startImport, bulk...)
 	get("/admin/domains/:id/imports/:import/notify", s.notifyForm, bulk...)
 	post("/admin/domains/:id/imports/:import/notify", s.notifyUsers, bulk...)
-	// An edited report may be far larger than other forms.
-	s.pageLimited(http.MethodPost, uploadLimit)("/admin/domains/:id/imports/:import/upload", s.uploadReport, bulk...)
+	s.upload("/admin/domains/:id/imports/:import/upload", s.uploadReport, bulk...)
 	post("/admin/domains/:id/settings", s.saveDomainSettings, bulk...)
 	get("/admin/users", s.members, requireAdmin)
 	get("/admin/users/invite", s.inviteForm, requireAdmin)
@@ -92,13 +87,17 @@ func (s *Server) routes() {
 // token first. Unknown paths get none of it, so stray requests write
 // nothing.
 func (s *Server) page(method string) func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
-	return s.pageLimited(method, "1M")
-}
-
-// pageLimited is page with another limit on the request body.
-func (s *Server) pageLimited(method, limit string) func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
 	return func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
-		first := []echo.MiddlewareFunc{middleware.BodyLimit(limit), s.countInFlight, s.withSession, s.csrf}
+		first := []echo.MiddlewareFunc{middleware.BodyLimit("1M"), s.countInFlight, s.withSession, s.csrf}
 		s.echo.Add(method, path, h, append(first, m...)...)
 	}
+}
+
+// upload registers the POST route of a file upload, far larger than other
+// forms: the person's rights are checked first, then the body is read
+// (readUpload), then the CSRF token, so that a file over the limit gets
+// its page with why, in the signed-in shell.
+func (s *Server) upload(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	chain := append([]echo.MiddlewareFunc{s.countInFlight, s.withSession}, m...)
+	s.echo.Add(http.MethodPost, path, h, append(chain, s.readUpload, s.csrf)...)
 }

@@ -111,10 +111,15 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 				return apperr.New(apperr.Forbidden, "This form has expired or did not come from this site. Go back, reload the page and try again.")
 			}
 		}
-		ctx := templates.WithCSRF(c.Request().Context(), token)
-		c.SetRequest(c.Request().WithContext(ctx))
+		exposeCSRF(c)
 		return next(c)
 	}
+}
+
+// exposeCSRF hands the session's CSRF token to the forms of the page.
+func exposeCSRF(c echo.Context) {
+	token, _ := session(c).Values["csrf"].(string)
+	c.SetRequest(c.Request().WithContext(templates.WithCSRF(c.Request().Context(), token)))
 }
 
 func (s *Server) saveSession(c echo.Context, sess *sessions.Session) error {

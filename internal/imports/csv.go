@@ -94,12 +94,16 @@ func reportRecord(r Row) []string {
 	}
 }
 
+// formulaStarts are the first characters that make a spreadsheet run a
+// cell as a formula, or hide what follows (NUL).
+const formulaStarts = "=+-@\t\r\x00"
+
 // neutralize defuses cells that a spreadsheet would run as a formula: a
-// leading =, +, -, @, tab or carriage return gets a ' in front (OWASP's
-// advice for CSV injection).
+// leading =, +, -, @, tab, carriage return or NUL gets a ' in front
+// (OWASP's advice for CSV injection).
 func neutralize(record []string) []string {
 	for i, cell := range record {
-		if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+		if cell != "" && strings.ContainsRune(formulaStarts, rune(cell[0])) {
 			record[i] = "'" + cell
 		}
 	}
@@ -159,101 +163,157 @@ type uploadedRow struct {
 	record []string
 }
 
+// maxRecordBytes bounds one row of an uploaded file: a report's rows are a
+// few hundred bytes, and a row is held whole while it is read, so a file
+// of one huge line must not be.
+const maxRecordBytes = 64 << 10
+
+var errRecordTooLong = errors.New("row too long")
+
 // checkUpload reads an uploaded file and compares it with the report; it
-// returns the users the file keeps.
+// returns the users the file keeps. It reads the file once, as a stream,
+// a page of rows at a time: memory stays bounded whatever the file's
+// shape, and a refusal quotes at most a short excerpt of it.
 func (s *Service) checkUpload(ctx context.Context, imp Import, file io.Reader) ([]int64, error) {
 	br := bufio.NewReader(io.LimitReader(file, UploadLimit+1))
 	if bom, _ := br.Peek(3); string(bom) == "\xef\xbb\xbf" {
 		br.Discard(3) // spreadsheets save UTF-8 with a byte order mark
 	}
-	counted := &countingReader{r: br}
-	r := csv.NewReader(counted)
+	in := &recordReader{r: br}
+	r := csv.NewReader(in)
 	r.FieldsPerRecord = -1
-	bad := func(line int, format string, args ...any) error {
-		return apperr.Field("file", fmt.Sprintf("Line %d: ", line)+fmt.Sprintf(format, args...)+" Nothing was imported or changed.")
+	r.ReuseRecord = true
+	lastLine := 0 // the line on which the last row read ended
+	read := func() ([]string, error) {
+		in.sinceRecord = 0
+		record, err := r.Read()
+		switch {
+		case errors.Is(err, errRecordTooLong):
+			return nil, badLine(lastLine+1, "the row is longer than %d KiB: the report's rows are far shorter. Upload the report's CSV with rows removed.", maxRecordBytes>>10)
+		case in.n > UploadLimit:
+			return nil, tooLarge()
+		case err != nil:
+			return nil, err
+		}
+		lastLine, _ = r.FieldPos(len(record) - 1)
+		return record, nil
 	}
-	header, err := r.Read()
+	header, err := read()
 	if errors.Is(err, io.EOF) {
 		return nil, apperr.Field("file", "The file is empty. Upload the report's CSV with the rows of the users to leave out removed.")
 	}
 	if err != nil {
-		return nil, readError(err, counted)
+		return nil, readError(err)
 	}
 	if !sameCells(header, ReportHeader) {
-		return nil, bad(1, "the header is %q, not the report's %q.", strings.Join(header, ","), strings.Join(ReportHeader, ","))
+		return nil, badLine(1, "the header is %s, not the report's %q.", excerpt(strings.Join(header, ",")), strings.Join(ReportHeader, ","))
 	}
-	var rows []uploadedRow
+	var ids []int64
 	seen := map[int64]int{}
+	part := make([]uploadedRow, 0, csvPage)
 	for {
-		record, err := r.Read()
+		record, err := read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, readError(err, counted)
+			return nil, readError(err)
 		}
 		line, _ := r.FieldPos(0)
 		if len(record) == 1 && strings.TrimSpace(record[0]) == "" {
 			continue // a blank line
 		}
 		if len(record) != len(ReportHeader) {
-			return nil, bad(line, "the row has %d columns; the report's rows have %d.", len(record), len(ReportHeader))
+			return nil, badLine(line, "the row has %d columns; the report's rows have %d.", len(record), len(ReportHeader))
 		}
 		id, err := strconv.ParseInt(strings.TrimSpace(record[0]), 10, 64)
 		if err != nil {
-			return nil, bad(line, "the user_id %q is not a number from the report.", record[0])
+			return nil, badLine(line, "the user_id %s is not a number from the report.", excerpt(record[0]))
 		}
 		if first, dup := seen[id]; dup {
-			return nil, bad(line, "user %d appears again (first on line %d): an edited file may only remove rows.", id, first)
+			return nil, badLine(line, "user %d appears again (first on line %d): an edited file may only remove rows.", id, first)
 		}
 		seen[id] = line
-		rows = append(rows, uploadedRow{line: line, userID: id, record: record})
+		part = append(part, uploadedRow{line: line, userID: id, record: slices.Clone(record)})
+		if len(part) == csvPage {
+			if ids, err = s.compareWithReport(ctx, imp, part, ids); err != nil {
+				return nil, err
+			}
+			part = part[:0]
+		}
 	}
-	if counted.n > UploadLimit {
-		return nil, apperr.Field("file", fmt.Sprintf("The file is larger than %d MB: upload the report's CSV.", UploadLimit>>20))
+	if ids, err = s.compareWithReport(ctx, imp, part, ids); err != nil {
+		return nil, err
 	}
-	if len(rows) == 0 {
+	if len(ids) == 0 {
 		return nil, apperr.Field("file", "The file has no user left: nothing was imported or changed. To import nobody, simply do not start the import.")
-	}
-	ids := make([]int64, 0, len(rows))
-	for part := range slices.Chunk(rows, csvPage) {
-		want := make([]int64, len(part))
-		for j, u := range part {
-			want[j] = u.userID
-		}
-		var report []Row
-		if err := s.DB.WithContext(ctx).Where("import_id = ? AND user_id IN ?", imp.ID, want).Find(&report).Error; err != nil {
-			return nil, fmt.Errorf("imports: unable to read report %d: %w", imp.ID, err)
-		}
-		byID := make(map[int64]Row, len(report))
-		for _, r := range report {
-			byID[r.UserID] = r
-		}
-		for _, u := range part {
-			r, ok := byID[u.userID]
-			if !ok {
-				return nil, bad(u.line, "user %d is not in this report: an edited file may only remove rows, not add them.", u.userID)
-			}
-			expected := neutralize(reportRecord(r))
-			for c := range expected {
-				if !sameCell(u.record[c], expected[c]) {
-					return nil, bad(u.line, "the %s of %s was changed from %q to %q: an edited file may only remove rows, not change them.",
-						ReportHeader[c], r.Email, expected[c], u.record[c])
-				}
-			}
-			ids = append(ids, u.userID)
-		}
 	}
 	return ids, nil
 }
 
-func readError(err error, counted *countingReader) error {
-	if counted.n > UploadLimit {
-		return apperr.Field("file", fmt.Sprintf("The file is larger than %d MB: upload the report's CSV.", UploadLimit>>20))
+// compareWithReport checks a page of uploaded rows against the report's
+// and adds their users to ids.
+func (s *Service) compareWithReport(ctx context.Context, imp Import, part []uploadedRow, ids []int64) ([]int64, error) {
+	if len(part) == 0 {
+		return ids, nil
 	}
+	want := make([]int64, len(part))
+	for j, u := range part {
+		want[j] = u.userID
+	}
+	var report []Row
+	if err := s.DB.WithContext(ctx).Where("import_id = ? AND user_id IN ?", imp.ID, want).Find(&report).Error; err != nil {
+		return nil, fmt.Errorf("imports: unable to read report %d: %w", imp.ID, err)
+	}
+	byID := make(map[int64]Row, len(report))
+	for _, r := range report {
+		byID[r.UserID] = r
+	}
+	for _, u := range part {
+		r, ok := byID[u.userID]
+		if !ok {
+			return nil, badLine(u.line, "user %d is not in this report: an edited file may only remove rows, not add them.", u.userID)
+		}
+		expected := neutralize(reportRecord(r))
+		for c := range expected {
+			if !sameCell(u.record[c], expected[c]) {
+				return nil, badLine(u.line, "the %s of %s was changed from %s to %s: an edited file may only remove rows, not change them.",
+					ReportHeader[c], r.Email, excerpt(expected[c]), excerpt(u.record[c]))
+			}
+		}
+		ids = append(ids, u.userID)
+	}
+	return ids, nil
+}
+
+// badLine refuses an uploaded file for what is wrong on one of its lines.
+func badLine(line int, format string, args ...any) error {
+	return apperr.Field("file", fmt.Sprintf("Line %d: ", line)+fmt.Sprintf(format, args...)+" Nothing was imported or changed.")
+}
+
+// ErrTooLarge refuses an uploaded file over UploadLimit.
+var ErrTooLarge = apperr.Field("file", fmt.Sprintf("The file is larger than %d MB: upload the report's CSV.", UploadLimit>>20))
+
+func tooLarge() error { return ErrTooLarge }
+
+// excerptRunes bounds what a refusal quotes of an uploaded file.
+const excerptRunes = 60
+
+// excerpt quotes a cell or line of an uploaded file, escaped and cut.
+func excerpt(s string) string {
+	if utf8.RuneCountInString(s) <= excerptRunes {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(string([]rune(s)[:excerptRunes])) + "…"
+}
+
+func readError(err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		return apperr.Field("file", fmt.Sprintf("Line %d: this is not valid CSV (%v). Nothing was imported or changed.", pe.StartLine, pe.Err))
+	}
+	if _, ok := apperr.As(err); ok {
+		return err
 	}
 	return fmt.Errorf("imports: unable to read the uploaded file: %w", err)
 }
@@ -276,7 +336,7 @@ func sameCells(a, b []string) bool {
 func sameCell(uploaded, report string) bool {
 	clean := func(s string) string {
 		s = strings.TrimSpace(s)
-		if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
+		if len(s) > 1 && s[0] == '\'' && strings.ContainsRune(formulaStarts, rune(s[1])) {
 			s = s[1:]
 		}
 		return strings.TrimSpace(s)
@@ -285,13 +345,21 @@ func sameCell(uploaded, report string) bool {
 	return u == r || (utf8.ValidString(u) && strings.EqualFold(u, r) && (r == "true" || r == "false"))
 }
 
-type countingReader struct {
-	r io.Reader
-	n int64
+// recordReader counts what is read of an uploaded file, in all and since
+// the current row began, and fails a row that grows past maxRecordBytes
+// (give or take the CSV reader's buffer) before it is held whole.
+type recordReader struct {
+	r           io.Reader
+	n           int64
+	sinceRecord int
 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
+func (c *recordReader) Read(p []byte) (int, error) {
+	if c.sinceRecord > maxRecordBytes {
+		return 0, errRecordTooLong
+	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	c.sinceRecord += n
 	return n, err
 }

@@ -14,12 +14,13 @@ const (
 	EmailNotVerified Reason = "email_not_verified"
 	AddressChanged   Reason = "address_changed" // the email is no longer at the domain
 	RemovedFromFile  Reason = "removed_from_file"
-	Stopped          Reason = "stopped" // the import stopped before the user's turn
+	Stopped          Reason = "stopped"        // the import stopped before the user's turn
+	NeverImported    Reason = "never_imported" // in a report whose import was never started
 )
 
 // Reasons lists the reasons in the order the product shows them.
 var Reasons = []Reason{Eligible, AlreadyMember, OwnerElsewhere, ManagedElsewhere, Deactivated, EmailNotVerified,
-	AddressChanged, RemovedFromFile, Stopped}
+	AddressChanged, RemovedFromFile, Stopped, NeverImported}
 
 // Text is the reason as a phrase, as the CSV files write it.
 func (r Reason) Text() string {
@@ -42,6 +43,8 @@ func (r Reason) Text() string {
 		return "removed from the uploaded file"
 	case Stopped:
 		return "the import stopped before this user"
+	case NeverImported:
+		return "the import of the report was never started"
 	}
 	return string(r)
 }

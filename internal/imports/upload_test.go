@@ -70,10 +70,24 @@ func TestUploadValidation(t *testing.T) {
 			{"not CSV", all + "1,\"unterminated\r\n", "not valid CSV"},
 			{"no eligible user left", without("eve@acme.test", "emil@eu.acme.test", "finn@acme.test"), "no eligible user"},
 		}
+		huge := strings.Repeat("x", 200<<10)
+		refused = append(refused, []struct{ name, file, message string }{
+			// A file's shape never costs memory in proportion to it, and a
+			// refusal quotes only an excerpt of it.
+			{"one huge line", strings.Repeat(",", 1<<20), "Line 1: the row is longer than 64 KiB"},
+			{"a huge row after the header", lines[0] + "\r\n" + line("eve@acme.test") + "\r\n" + huge + "\r\n", "Line 3: the row is longer than 64 KiB"},
+			{"a huge quoted cell over many lines", lines[0] + "\r\n\"" + strings.Repeat("x\r\n", 100<<10) + "\"\r\n", "Line 2: the row is longer than 64 KiB"},
+			{"a huge header", "user_id," + strings.Repeat("a", 10<<10) + "\r\n", `Line 1: the header is "user_id,` + strings.Repeat("a", 52) + `"…, not`},
+			{"a huge changed name", strings.Replace(all, ",eve,", ","+strings.Repeat("E", 10<<10)+",", 1), `was changed from "eve" to "` + strings.Repeat("E", 60) + `"…:`},
+			{"a huge user id", all + strings.Repeat("9", 10<<10) + ",a,b,c,d,e,f,g,h\r\n", `the user_id "` + strings.Repeat("9", 60) + `"… is not a number`},
+		}...)
 		for _, tc := range refused {
 			_, err := f.svc.Upload(f.ctx, f.owner, f.domain.ID, imp.ID, strings.NewReader(tc.file))
 			if apperr.CodeOf(err) != apperr.Invalid || !strings.Contains(err.Error(), tc.message) {
-				t.Errorf("%s: %v, want a refusal saying %q", tc.name, err, tc.message)
+				t.Errorf("%s: %.300v, want a refusal saying %q", tc.name, err, tc.message)
+			}
+			if len(apperr.MessageOf(err)) > 500 {
+				t.Errorf("%s: the refusal is %d bytes long", tc.name, len(apperr.MessageOf(err)))
 			}
 			if got := f.get(t, imp.ID); got.Selected != 3 || got.UploadedAt != nil {
 				t.Fatalf("%s: the refused file changed the selection to %d", tc.name, got.Selected)

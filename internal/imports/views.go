@@ -55,14 +55,16 @@ func (s *Service) ReasonCounts(ctx context.Context, imp Import) ([]ReasonCount, 
 }
 
 // LeftOutUser is a user of earlier reports whom no import took, with why
-// they cannot be imported now.
+// they are not in the organization.
 type LeftOutUser struct {
 	users.User
 	Reason Reason
 }
 
 // LeftOut returns one page of the users at the domain who were in one of
-// its reports, were never imported, and are not in the organization.
+// its reports, were never imported, and are not in the organization. Each
+// comes with what stands in the way of importing them today or, when
+// nothing does, why the last report that held them left them out.
 func (s *Service) LeftOut(ctx context.Context, orgID, domainID int64, domainName string, page int) (paging.Page[LeftOutUser], error) {
 	p := paging.Page[LeftOutUser]{Number: max(page, 1)}
 	q := usersInScope(s.DB.WithContext(ctx).Model(&users.User{}),
@@ -74,8 +76,33 @@ func (s *Service) LeftOut(ctx context.Context, orgID, domainID int64, domainName
 	if err := q.Order("email").Offset(paging.Offset(page)).Limit(paging.Size).Find(&found).Error; err != nil {
 		return p, fmt.Errorf("imports: unable to list the users left out at %s: %w", domainName, err)
 	}
+	ids := make([]int64, len(found))
+	for i, u := range found {
+		ids[i] = u.ID
+	}
+	var last []struct {
+		UserID int64
+		Reason Reason
+	}
+	err := s.DB.WithContext(ctx).Model(&Row{}).Select("import_users.user_id, "+whyNot+" AS reason").
+		Joins("JOIN imports ON imports.id = import_users.import_id").
+		Where("imports.domain_id = ? AND import_users.user_id IN ? AND import_users.outcome <> ?", domainID, ids, Done).
+		Order("import_users.import_id").Scan(&last).Error
+	if err != nil {
+		return p, fmt.Errorf("imports: unable to read why users were left out at %s: %w", domainName, err)
+	}
+	why := make(map[int64]Reason, len(last))
+	for _, r := range last {
+		why[r.UserID] = r.Reason // the newest report last
+	}
 	for _, u := range found {
-		p.Items = append(p.Items, LeftOutUser{User: u, Reason: reasonOf(u, orgID)})
+		reason := reasonOf(u, orgID)
+		if reason == Eligible {
+			if reason = why[u.ID]; reason == Eligible {
+				reason = NeverImported
+			}
+		}
+		p.Items = append(p.Items, LeftOutUser{User: u, Reason: reason})
 	}
 	return p, nil
 }
