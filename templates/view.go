@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"admincenter/internal/text"
 )
 
 type csrfKey struct{}
@@ -86,11 +88,7 @@ func (p Pager) link(n int) string {
 }
 
 func (p Pager) summary() string {
-	noun := p.Noun + "s"
-	if p.Total == 1 {
-		noun = p.Noun
-	}
-	return fmt.Sprintf("%d %s · page %d of %d", p.Total, noun, p.Number, p.Pages)
+	return fmt.Sprintf("%s · page %d of %d", text.Count(p.Total, p.Noun), p.Number, p.Pages)
 }
 
 // when formats a time for tables and facts, in UTC.
@@ -137,21 +135,6 @@ func linkify(s string) []textPart {
 		last = m[1]
 	}
 	return append(parts, textPart{text: s[last:]})
-}
-
-// CountOf writes n with its noun: "1 user", "52 users".
-func CountOf(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 func joinNames(names []string) string { return strings.Join(names, ", ") }

@@ -28,7 +28,7 @@ func TestBrowserRevalidationBannerAndRefusals(t *testing.T) {
 		b.press("Verify Domain")
 		b.waitText("Re-validation required · 30 days left")
 		b.waitText("Restore the proof")
-		b.waitText("The domain is deleted from Acme Corp and 2 managed users with an address at it are removed.")
+		b.waitText("The domain is deleted from Acme Corp, and the managed users with an address at it (2 users) are removed.")
 		b.screenshot("domain-revalidating")
 
 		b.press("Users")

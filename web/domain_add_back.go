@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"admincenter/internal/text"
 )
 
 // addBack adds back the users the domain's last expiry removed.
@@ -17,7 +19,7 @@ func (s *Server) addBack(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("%d %s added back and emailed.", len(added), pluralWord(len(added), "user was", "users were"))
+	msg := "Added back and emailed: " + text.Count(len(added), "user") + "."
 	if len(skipped) > 0 {
 		msg += " Not added back: " + strings.Join(skipped, ", ") + "."
 	}
@@ -25,11 +27,4 @@ func (s *Server) addBack(c echo.Context) error {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/admin/domains/%d", id))
-}
-
-func pluralWord(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

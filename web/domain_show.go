@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"admincenter/internal/domains"
+	"admincenter/internal/text"
 	"admincenter/internal/verify"
 	"admincenter/templates"
 )
@@ -113,16 +114,17 @@ func (s *Server) domainView(d domains.Domain, tab string) templates.DomainView {
 		Schedule: s.schedule(d), Deadline: d.DeadlineAt,
 	}
 	if d.DeadlineAt != nil {
-		v.TimeLeft = timeLeft(d.DeadlineAt.Sub(s.Now()))
+		v.TimeLeft = text.Left(d.DeadlineAt.Sub(s.Now()))
 		v.Status += " · " + v.TimeLeft + " left"
 	}
-	v.ITEmail = itEmail(d, fileURL)
+	v.ITEmail = itEmail(d, fileURL, s.Config.RecheckInterval)
+	v.RecheckEvery, v.GracePeriod, v.Window = text.Every(s.Config.RecheckInterval), text.Duration(s.Config.GracePeriod), text.Duration(s.Config.PropagationWindow)
 	return v
 }
 
 // schedule says in words when the next automatic check runs and why.
 func (s *Server) schedule(d domains.Domain) string {
-	window := humanDuration(s.Config.PropagationWindow)
+	window := text.Duration(s.Config.PropagationWindow)
 	switch {
 	case d.Status == domains.Failed:
 		return "None: no proof was found within " + window + " of the last Verify Domain click. Put the record or file in place, then click Verify Domain to check again and start a new " + window + " window."
@@ -134,18 +136,7 @@ func (s *Server) schedule(d domains.Domain) string {
 		return fmt.Sprintf("%s; automatic checks continue until %s (%s after the last Verify Domain click).",
 			dateOrDash(d.NextCheckAt), dateOrDash(d.WindowEndsAt), window)
 	}
-	return fmt.Sprintf("%s (every %s)", dateOrDash(d.NextCheckAt), humanDuration(s.Config.RecheckInterval))
-}
-
-// humanDuration writes 72h as "72 hours" and 90s as "90 seconds".
-func humanDuration(d time.Duration) string {
-	switch {
-	case d%time.Hour == 0:
-		return templates.CountOf(int(d/time.Hour), "hour")
-	case d%time.Minute == 0:
-		return templates.CountOf(int(d/time.Minute), "minute")
-	}
-	return templates.CountOf(int(d.Round(time.Second)/time.Second), "second")
+	return fmt.Sprintf("%s (%s)", dateOrDash(d.NextCheckAt), text.Every(s.Config.RecheckInterval))
 }
 
 func outcomeLabel(o verify.Outcome) string {
@@ -209,7 +200,7 @@ func diagnosticOf(ch domains.Check, dom domains.Domain) templates.Diagnostic {
 }
 
 // itEmail is the ready email for the IT team, with both options.
-func itEmail(d domains.Domain, fileURL string) templates.EmailDraft {
+func itEmail(d domains.Domain, fileURL string, recheck time.Duration) templates.EmailDraft {
 	subject := "Please help us verify " + d.UnicodeName
 	body := fmt.Sprintf(`Hello,
 
@@ -228,10 +219,10 @@ Publish the attached file, %[4]s, so that it is served at:
   %[5]s
 The site must answer over HTTPS with a valid certificate.
 
-Please keep the record or the file in place afterwards: it is checked every day, and removing it would make us lose the domain.
+Please keep the record or the file in place afterwards: it is checked %[6]s, and removing it would make us lose the domain.
 
 Thank you!
-`, d.UnicodeName, d.TXTName(), d.Token, d.FileName, fileURL)
+`, d.UnicodeName, d.TXTName(), d.Token, d.FileName, fileURL, text.Every(recheck))
 	return templates.EmailDraft{
 		Subject: subject, Body: body,
 		Mailto: "mailto:?subject=" + mailtoEscape(subject) + "&body=" + mailtoEscape(body),

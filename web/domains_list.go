@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"admincenter/internal/domains"
+	"admincenter/internal/text"
 	"admincenter/templates"
 )
 
@@ -58,5 +59,5 @@ func statusNote(d domains.Domain, now time.Time) string {
 	if d.Status != domains.Revalidating || d.DeadlineAt == nil {
 		return ""
 	}
-	return timeLeft(d.DeadlineAt.Sub(now)) + " left"
+	return text.Left(d.DeadlineAt.Sub(now)) + " left"
 }

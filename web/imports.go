@@ -15,6 +15,7 @@ import (
 	"admincenter/internal/domains"
 	"admincenter/internal/imports"
 	"admincenter/internal/mail"
+	"admincenter/internal/text"
 	"admincenter/templates"
 )
 
@@ -82,9 +83,9 @@ func importRow(imp imports.Import) templates.ImportRow {
 	}
 	switch {
 	case imp.Status == imports.Generating:
-		r.Working = fmt.Sprintf("%d of %d users looked at", imp.Found, imp.Expected)
+		r.Working = fmt.Sprintf("%d of %s looked at", imp.Found, text.Count(imp.Expected, "user"))
 	case imp.Status == imports.Importing:
-		r.Working = fmt.Sprintf("%d of %d users done", imp.Imported+imp.Skipped, imp.Selected)
+		r.Working = fmt.Sprintf("%d of %s done", imp.Imported+imp.Skipped, text.Count(imp.Selected, "user"))
 	case imp.NotifyRequestedAt != nil && imp.NotifiedAt == nil:
 		r.Working, r.Progress = fmt.Sprintf("emailing users: %d of %d", imp.Notified, imp.Selected), imp.Notified*100/max(imp.Selected, 1)
 	}
@@ -181,9 +182,9 @@ func (s *Server) renderImport(c echo.Context, status int, uploadError string) er
 		Selected: imp.Selected, UploadError: uploadError, StartedBy: imp.StartedByEmail, StartedAt: imp.StartedAt,
 		FinishedAt: imp.FinishedAt,
 	}
-	v.Selection = fmt.Sprintf("All %s eligible", templates.CountOf(imp.Selected, "user"))
+	v.Selection = fmt.Sprintf("All %s eligible", text.Count(imp.Selected, "user"))
 	if imp.UploadedAt != nil {
-		v.Selection = fmt.Sprintf("%s kept in the file uploaded %s", templates.CountOf(imp.Selected, "user"), dateOrDash(imp.UploadedAt))
+		v.Selection = fmt.Sprintf("%s kept in the file uploaded %s", text.Count(imp.Selected, "user"), dateOrDash(imp.UploadedAt))
 	}
 	if imp.Status == imports.Generating {
 		v.Selection = "Known when the report is ready"
@@ -216,7 +217,7 @@ func notifyStatus(imp imports.Import) string {
 	case imp.NotifiedAt == nil:
 		return fmt.Sprintf("Emailing the users, at the request of %s: %d of %d so far.", imp.NotifyRequestedBy, imp.Notified, imp.Selected)
 	}
-	return fmt.Sprintf("%s emailed on %s, at the request of %s.", templates.CountOf(imp.Notified, "user"), dateOrDash(imp.NotifiedAt), imp.NotifyRequestedBy)
+	return fmt.Sprintf("%s emailed on %s, at the request of %s.", text.Count(imp.Notified, "user"), dateOrDash(imp.NotifiedAt), imp.NotifyRequestedBy)
 }
 
 // reportCSV streams the report; its memory stays flat whatever its size.
@@ -292,7 +293,7 @@ func (s *Server) uploadReport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.flash(c, fmt.Sprintf("The edited file was accepted: the import takes the %s it kept.", templates.CountOf(imp.Selected, "eligible user"))); err != nil {
+	if err := s.flash(c, fmt.Sprintf("The edited file was accepted: the import takes the %s it kept.", text.Count(imp.Selected, "eligible user"))); err != nil {
 		return err
 	}
 	return redirect(c, importLink(imp))
@@ -337,7 +338,7 @@ func (s *Server) startImport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.flash(c, fmt.Sprintf("The import of %s has started. You can leave this page: it goes on in the background.", templates.CountOf(imp.Selected, "user"))); err != nil {
+	if err := s.flash(c, fmt.Sprintf("The import of %s has started. You can leave this page: it goes on in the background.", text.Count(imp.Selected, "user"))); err != nil {
 		return err
 	}
 	return redirect(c, importLink(imp))
@@ -371,7 +372,7 @@ func (s *Server) notifyUsers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.flash(c, fmt.Sprintf("We are emailing the %s of this import.", templates.CountOf(imp.Selected, "user"))); err != nil {
+	if err := s.flash(c, fmt.Sprintf("We are emailing the %s of this import.", text.Count(imp.Selected, "user"))); err != nil {
 		return err
 	}
 	return redirect(c, importLink(imp)+"/notify")

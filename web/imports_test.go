@@ -145,7 +145,7 @@ func TestBrowserBulkImport(t *testing.T) {
 		b.press("Back to the report")
 		b.press("Start import")
 		b.waitText("Before you continue: inform your users")
-		b.waitText("52 users at acme.test will become managed users of Acme Corp")
+		b.waitText("52 users at acme.test will be managed by Acme Corp")
 		b.screenshot("import-panel")
 		b.press("Continue to next step")
 		b.waitText("The import of 52 users has started.")

@@ -2,6 +2,9 @@ package web
 
 import (
 	"github.com/labstack/echo/v4"
+
+	"admincenter/internal/invites"
+	"admincenter/internal/text"
 )
 
 func (s *Server) resendInvitation(c echo.Context) error {
@@ -13,7 +16,7 @@ func (s *Server) resendInvitation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.flash(c, "Invitation sent again to "+inv.Email+", with a new link valid for 7 days."); err != nil {
+	if err := s.flash(c, "Invitation sent again to "+inv.Email+", with a new link valid for "+text.Duration(invites.TTL)+"."); err != nil {
 		return err
 	}
 	return redirect(c, "/admin/users#invitations")

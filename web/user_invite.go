@@ -6,6 +6,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"admincenter/internal/apperr"
+	"admincenter/internal/invites"
+	"admincenter/internal/text"
 	"admincenter/internal/users"
 	"admincenter/templates"
 )
@@ -23,7 +25,7 @@ func (s *Server) renderInvite(c echo.Context, status int, f templates.Form) erro
 	if err != nil {
 		return err
 	}
-	return render(c, status, templates.InvitePage(sh, templates.InviteView{Form: f, Domains: names}))
+	return render(c, status, templates.InvitePage(sh, templates.InviteView{Form: f, Domains: names, Valid: text.Duration(invites.TTL)}))
 }
 
 func (s *Server) invite(c echo.Context) error {
@@ -36,7 +38,7 @@ func (s *Server) invite(c echo.Context) error {
 		}
 		return s.renderInvite(c, statusOf[apperr.CodeOf(err)], f)
 	}
-	if err := s.flash(c, "Invitation sent to "+inv.Email+". The link is valid for 7 days."); err != nil {
+	if err := s.flash(c, "Invitation sent to "+inv.Email+". The link is valid for "+text.Duration(invites.TTL)+"."); err != nil {
 		return err
 	}
 	return redirect(c, "/admin/users#invitations")

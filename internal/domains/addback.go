@@ -14,6 +14,7 @@ import (
 	"admincenter/internal/database"
 	"admincenter/internal/mail"
 	"admincenter/internal/orgs"
+	"admincenter/internal/text"
 	"admincenter/internal/users"
 )
 
@@ -132,7 +133,7 @@ func (s *Service) addBackOne(ctx context.Context, actorID int64, d Domain, remov
 		added = true
 		if err := audit.Record(tx, now, org.ID, audit.Actor{ID: actor.ID, Email: actor.Email}, "member.added_back",
 			audit.Target{Type: "user", ID: strconv.FormatInt(u.ID, 10), Label: u.Email},
-			fmt.Sprintf("as %s, with %d account(s), after %s was verified again", role.Label(), accountsIn(r.Accounts), d.UnicodeName)); err != nil {
+			fmt.Sprintf("as %s, with %s, after %s was verified again", role.Label(), text.Count(accountsIn(r.Accounts), "account"), d.UnicodeName)); err != nil {
 			return err
 		}
 		return mail.Enqueue(tx, now, mail.AddedBack(u.Email, u.Name, org.Name, role.Label()))

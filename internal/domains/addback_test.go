@@ -128,10 +128,10 @@ func TestAddBack(t *testing.T) {
 		if !slices.Equal(targets, added) {
 			t.Fatalf("member.added_back for %q", targets)
 		}
-		if e := entries[0]; e.Details != "as Administrator, with 1 account(s), after acme.test was verified again" {
+		if e := entries[0]; e.Details != "as Administrator, with 1 account, after acme.test was verified again" {
 			t.Errorf("adam's entry: %q", e.Details)
 		}
-		if e := entries[1]; e.Details != "as Standard User, with 2 account(s), after acme.test was verified again" {
+		if e := entries[1]; e.Details != "as Standard User, with 2 accounts, after acme.test was verified again" {
 			t.Errorf("sam's entry: %q", e.Details)
 		}
 		subject := "You are managed by Acme Corp again"

@@ -21,7 +21,7 @@ type Status string
 
 const (
 	Pending      Status = "pending"      // added, not yet proven
-	Verified     Status = "verified"     // proven, and re-checked every day
+	Verified     Status = "verified"     // proven, and re-checked every RecheckInterval
 	Revalidating Status = "revalidating" // the proof went missing; the grace period runs
 	Failed       Status = "failed"       // not proven within the propagation window
 )
@@ -109,7 +109,7 @@ func (d Domain) FileContent() []byte {
 <p>%[1]s</p>
 <p>This file proves that the owner of %[2]s controls this website. Keep it at
 https://%[3]s/%[4]s while the domain belongs to your organization: it is
-checked again every 24 hours.</p>
+checked again regularly.</p>
 </body>
 </html>
 `, d.Token, html.EscapeString(d.UnicodeName), d.Name, d.FileName)

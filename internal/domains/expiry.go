@@ -14,6 +14,7 @@ import (
 	"admincenter/internal/database"
 	"admincenter/internal/mail"
 	"admincenter/internal/orgs"
+	"admincenter/internal/text"
 	"admincenter/internal/users"
 )
 
@@ -79,8 +80,8 @@ func (s *Service) beginExpiry(t *transition) Expiry {
 		t.err = fmt.Errorf("domains: unable to delete %s: %w", d.Name, err)
 		return exp
 	}
-	t.event("domain.expired", fmt.Sprintf("not re-validated before %s; deleted, %d managed user(s) to remove",
-		d.DeadlineAt.UTC().Format(time.RFC3339), len(atRisk)))
+	t.event("domain.expired", fmt.Sprintf("not re-validated before %s; deleted, %s to remove",
+		d.DeadlineAt.UTC().Format(time.RFC3339), text.Count(len(atRisk), "managed user")))
 	return exp
 }
 

@@ -158,7 +158,7 @@ func TestExpiry(t *testing.T) {
 
 		expired := f.audited(t, org.ID, "domain.expired")
 		if len(expired) != 1 || expired[0].Actor != "system" || expired[0].TargetID != fmt.Sprint(d.ID) || !expired[0].CreatedAt.Equal(deadline) ||
-			expired[0].Details != "not re-validated before 2026-04-01T09:00:00Z; deleted, 4 managed user(s) to remove" {
+			expired[0].Details != "not re-validated before 2026-04-01T09:00:00Z; deleted, 4 managed users to remove" {
 			t.Fatalf("domain.expired entries %+v", expired)
 		}
 		removed := f.audited(t, org.ID, "member.removed")
@@ -173,7 +173,7 @@ func TestExpiry(t *testing.T) {
 		if !slices.Equal(labels, []string{"adam@acme.test", "dora@acme.test", "sam@acme.test", "sue@sales.acme.test"}) {
 			t.Fatalf("member.removed for %q", labels)
 		}
-		if e := removed[slices.IndexFunc(removed, func(e audit.Entry) bool { return e.Target == "sam@acme.test" })]; e.Details != "acme.test expired; 2 account(s) now owned by olivia@acme.test" {
+		if e := removed[slices.IndexFunc(removed, func(e audit.Entry) bool { return e.Target == "sam@acme.test" })]; e.Details != "acme.test expired; 2 accounts now owned by olivia@acme.test" {
 			t.Errorf("member.removed for sam: %q", e.Details)
 		}
 

@@ -10,6 +10,7 @@ import (
 	"admincenter/internal/database"
 	"admincenter/internal/mail"
 	"admincenter/internal/orgs"
+	"admincenter/internal/text"
 	"admincenter/internal/users"
 )
 
@@ -55,9 +56,9 @@ func (s *Service) remind(t *transition) {
 		t.err = err
 		return
 	}
-	t.event("domain.revalidation_reminder", humanDuration(left)+" left")
+	t.event("domain.revalidation_reminder", text.Left(left)+" left")
 	s.tellAdmins(t, func(to users.User, org string) mail.Email {
-		return mail.RevalidationReminder(to.Email, to.Name, org, d.UnicodeName, humanDuration(left), *d.DeadlineAt, atRisk, s.domainLink(*d))
+		return mail.RevalidationReminder(to.Email, to.Name, org, d.UnicodeName, text.Left(left), *d.DeadlineAt, atRisk, s.domainLink(*d))
 	})
 }
 
@@ -157,27 +158,6 @@ func (s *Service) Warnings(ctx context.Context, orgID int64) ([]Warning, error) 
 		}
 	}
 	return out, nil
-}
-
-// humanDuration writes a duration the way people say it: "30 days",
-// "5 hours", "1 minute", "12 seconds".
-func humanDuration(d time.Duration) string {
-	switch {
-	case d >= 24*time.Hour:
-		return plural(int((d+12*time.Hour)/(24*time.Hour)), "day")
-	case d >= 2*time.Hour:
-		return plural(int((d+30*time.Minute)/time.Hour), "hour")
-	case d >= 2*time.Minute:
-		return plural(int((d+30*time.Second)/time.Minute), "minute")
-	}
-	return plural(max(0, int(d.Round(time.Second)/time.Second)), "second")
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 // lockAlive re-reads a domain for a change, or reports that it is gone. It

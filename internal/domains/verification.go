@@ -15,6 +15,7 @@ import (
 	"admincenter/internal/database"
 	"admincenter/internal/mail"
 	"admincenter/internal/orgs"
+	"admincenter/internal/text"
 	"admincenter/internal/users"
 	"admincenter/internal/verify"
 )
@@ -270,7 +271,7 @@ func (s *Service) unproven(t *transition, report Report) {
 				d.NextCheckAt = &next
 				return
 			}
-			why = fmt.Sprintf("no check could tell for %s; the last one: %s", humanDuration(now.Sub(*d.InconclusiveSince)), why)
+			why = fmt.Sprintf("no check could tell for %s; the last one: %s", text.About(now.Sub(*d.InconclusiveSince)), why)
 		} else {
 			d.InconclusiveSince = nil
 		}

@@ -22,6 +22,7 @@ import (
 	"admincenter/internal/audit"
 	"admincenter/internal/database"
 	"admincenter/internal/domains"
+	"admincenter/internal/text"
 	"admincenter/internal/users"
 )
 
@@ -425,7 +426,7 @@ func (s *Service) Start(ctx context.Context, actor users.User, domainID, id int6
 			return err
 		}
 		return audit.Record(tx, imp.StartedAt.UTC(), d.OrganizationID, actorOf(actor), "import.started", targetOf(*imp),
-			fmt.Sprintf("%d users selected", imp.Selected))
+			text.Count(imp.Selected, "user")+" selected")
 	})
 }
 
@@ -504,7 +505,7 @@ func (s *Service) RequestNotify(ctx context.Context, actor users.User, domainID,
 		now := s.Now()
 		imp.NotifyRequestedAt, imp.NotifyRequestedBy = &now, actor.Email
 		return audit.Record(tx, now, d.OrganizationID, actorOf(actor), "import.notify_requested", targetOf(*imp),
-			fmt.Sprintf("%d users to email", imp.Selected))
+			text.Count(imp.Selected, "user")+" to email")
 	})
 }
 

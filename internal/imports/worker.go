@@ -18,6 +18,7 @@ import (
 	"admincenter/internal/domains"
 	"admincenter/internal/mail"
 	"admincenter/internal/orgs"
+	"admincenter/internal/text"
 	"admincenter/internal/users"
 )
 
@@ -212,7 +213,7 @@ func (s *Service) generateBatch(tx *gorm.DB, imp *Import) error {
 	imp.Status, imp.Selected, imp.CursorID = Ready, imp.Eligible, 0
 	now := s.Now()
 	err = audit.Record(tx, now, imp.OrganizationID, audit.System, "import.report_ready", targetOf(*imp),
-		fmt.Sprintf("%d users found, %d eligible", imp.Found, imp.Eligible))
+		fmt.Sprintf("%s found, %d eligible", text.Count(imp.Found, "user"), imp.Eligible))
 	if err != nil || !imp.WithoutReview {
 		return err
 	}
@@ -227,7 +228,7 @@ func (s *Service) generateBatch(tx *gorm.DB, imp *Import) error {
 		return err
 	}
 	return audit.Record(tx, now, imp.OrganizationID, audit.Actor{ID: imp.CreatedBy, Email: imp.CreatedByEmail},
-		"import.started", targetOf(*imp), fmt.Sprintf("%d users selected, without review", imp.Selected))
+		"import.started", targetOf(*imp), text.Count(imp.Selected, "user")+" selected, without review")
 }
 
 // accountsOf returns the ids of the accounts each user owns.
@@ -371,7 +372,7 @@ func (s *Service) complete(tx *gorm.DB, imp *Import, orgName string, d domains.D
 	now := s.Now()
 	imp.Status, imp.FinishedAt = Completed, &now
 	err := audit.Record(tx, now, imp.OrganizationID, audit.System, "import.completed", targetOf(*imp),
-		fmt.Sprintf("%d users imported, %d not imported", imp.Imported, imp.NotImported()))
+		fmt.Sprintf("%s imported, %d not imported", text.Count(imp.Imported, "user"), imp.NotImported()))
 	if err != nil || imp.StartedBy == nil {
 		return err
 	}
@@ -431,5 +432,5 @@ func (s *Service) notifyBatch(tx *gorm.DB, imp *Import) error {
 	}
 	imp.NotifiedAt = &now
 	return audit.Record(tx, now, imp.OrganizationID, audit.System, "import.notified", targetOf(*imp),
-		fmt.Sprintf("%d users emailed", imp.Notified))
+		text.Count(imp.Notified, "user")+" emailed")
 }

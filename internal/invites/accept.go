@@ -12,6 +12,7 @@ import (
 	"admincenter/internal/database"
 	"admincenter/internal/domains"
 	"admincenter/internal/orgs"
+	"admincenter/internal/text"
 	"admincenter/internal/token"
 	"admincenter/internal/users"
 )
@@ -44,14 +45,20 @@ func (s *Service) lookup(db *gorm.DB, raw string) (Offer, error) {
 	case o.CancelledAt != nil:
 		return o, apperr.New(apperr.NotFound, "This invitation was cancelled. Ask the person who invited you for a new one.")
 	case o.Expired(s.Now()):
-		return o, apperr.New(apperr.NotFound, "This invitation has expired: invitations are valid for 7 days. Ask the person who invited you to resend it.")
+		return o, apperr.New(apperr.NotFound, "This invitation has expired: invitations are valid for "+text.Duration(TTL)+". Ask the person who invited you to resend it.")
 	}
 	var org orgs.Organization
-	var inviter, existing users.User
-	db.Take(&org, o.OrganizationID)
-	db.Take(&inviter, o.InvitedBy)
-	o.OrganizationName, o.InviterName = org.Name, inviter.Name
-	o.HasLogin = db.Where("email = ?", o.Email).Take(&existing).Error == nil
+	var inviter users.User
+	var existing int64
+	err = errors.Join(
+		db.Take(&org, o.OrganizationID).Error,
+		db.Take(&inviter, o.InvitedBy).Error,
+		db.Model(&users.User{}).Where("email = ?", o.Email).Count(&existing).Error,
+	)
+	if err != nil {
+		return o, fmt.Errorf("invites: unable to read invitation %d: %w", o.ID, err)
+	}
+	o.OrganizationName, o.InviterName, o.HasLogin = org.Name, inviter.Name, existing > 0
 	return o, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"admincenter/internal/database"
 	"admincenter/internal/mail"
 	"admincenter/internal/paging"
+	"admincenter/internal/text"
 	"admincenter/internal/users"
 )
 
@@ -196,7 +197,7 @@ func RemoveMembers(tx *gorm.DB, orgID int64, userIDs []int64) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("orgs: unable to remove members of %d: %w", orgID, err)
 	}
-	return fmt.Sprintf("%d account(s) now owned by %s", moved.RowsAffected, owner.Email), nil
+	return fmt.Sprintf("%s now owned by %s", text.Count(moved.RowsAffected, "account"), owner.Email), nil
 }
 
 // TransferOwnership makes a member the Owner; the old Owner becomes an

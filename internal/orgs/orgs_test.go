@@ -249,7 +249,7 @@ func TestRemove(t *testing.T) {
 		}
 		wantCode(t, f.orgs.Remove(ctx, admin.ID, sam.ID), apperr.NotFound, "No such user")
 		entries, _ := (&audit.Log{DB: db}).ForTarget(ctx, org.ID, "user", fmt.Sprint(sam.ID), 10)
-		if len(entries) != 1 || !strings.Contains(entries[0].Details, "2 account(s) now owned by olivia@acme.test") {
+		if len(entries) != 1 || !strings.Contains(entries[0].Details, "2 accounts now owned by olivia@acme.test") {
 			t.Fatalf("audit: %+v", entries)
 		}
 	})

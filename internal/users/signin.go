@@ -13,6 +13,7 @@ import (
 
 	"admincenter/internal/apperr"
 	"admincenter/internal/audit"
+	"admincenter/internal/text"
 )
 
 // Sign-in throttling: every attempt is recorded before the password is
@@ -103,17 +104,10 @@ func (s *Service) checkThrottle(db *gorm.DB, email, ip string) error {
 			wait := recent[q.limit].Add(failureWindow).Sub(s.Now())
 			minutes := max(1, int(math.Ceil(wait.Minutes())))
 			return apperr.New(apperr.RateLimited, fmt.Sprintf(
-				"Too many failed sign-in attempts. Try again in %d minute%s, or reset your password.", minutes, plural(minutes)))
+				"Too many failed sign-in attempts. Try again in %s, or reset your password.", text.Count(minutes, "minute")))
 		}
 	}
 	return nil
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 // Purge deletes what no longer serves: sign-in failures outside the

@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"admincenter/internal/text"
 	"github.com/miekg/dns"
 	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
@@ -287,7 +288,7 @@ func (h *httpsCheck) judge(u *url.URL, resp *http.Response) (Outcome, string) {
 	case !bytes.Contains(bytes.ToLower(body), bytes.ToLower([]byte(strings.TrimSpace(h.target.Token)))):
 		h.report.ContentType = cut(resp.Header.Get("Content-Type"), summaryRunes)
 		h.report.Excerpt = excerpt(body)
-		page := plural(len(body), "byte")
+		page := text.Count(len(body), "byte")
 		if h.report.ContentType != "" {
 			page += ", " + h.report.ContentType
 		}
@@ -321,13 +322,6 @@ func excerpt(body []byte) string {
 		q += "…"
 	}
 	return q
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return strconv.Itoa(n) + " " + unit + "s"
 }
 
 // sameSite reports whether host is under the same registrable domain

@@ -1,0 +1,90 @@
+// Package text writes the product's words in one place: counts with their
+// nouns, and lengths of time the way people say them, for the pages, the
+// emails and the audit log alike. Texts never spell out a configurable
+// duration: they write the configured one with Duration or Every.
+package text
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Count writes n with its noun, in the plural unless n is 1: "1 user",
+// "3 users", "98 entries".
+func Count[N int | int64](n N, noun string) string {
+	return strconv.FormatInt(int64(n), 10) + " " + Plural(n, noun)
+}
+
+// Plural returns the noun for n things: "user" or "users", "entry" or
+// "entries". A noun of several words has its last word made plural.
+func Plural[N int | int64](n N, noun string) string {
+	if n == 1 || noun == "" {
+		return noun
+	}
+	last := noun[strings.LastIndexByte(noun, ' ')+1:]
+	switch {
+	case strings.HasSuffix(last, "y") && len(last) > 1 && !strings.ContainsRune("aeiou", rune(last[len(last)-2])):
+		return noun[:len(noun)-1] + "ies"
+	case strings.HasSuffix(last, "s"), strings.HasSuffix(last, "x"), strings.HasSuffix(last, "ch"), strings.HasSuffix(last, "sh"):
+		return noun + "es"
+	}
+	return noun + "s"
+}
+
+// Duration writes a set length of time, such as a configured one, exactly,
+// in the largest unit that divides it; days from a week up, since people
+// say "72 hours" but "30 days": 720h is "30 days", 72h "72 hours", 90s
+// "90 seconds".
+func Duration(d time.Duration) string {
+	switch {
+	case d >= 7*24*time.Hour && d%(24*time.Hour) == 0:
+		return Count(int64(d/(24*time.Hour)), "day")
+	case d >= time.Hour && d%time.Hour == 0:
+		return Count(int64(d/time.Hour), "hour")
+	case d >= time.Minute && d%time.Minute == 0:
+		return Count(int64(d/time.Minute), "minute")
+	}
+	return Count(int64(d.Round(time.Second)/time.Second), "second")
+}
+
+// Every writes how often something set to d happens: "every 24 hours",
+// "every hour", "every 30 seconds".
+func Every(d time.Duration) string {
+	return "every " + strings.TrimPrefix(Duration(d), "1 ")
+}
+
+// About writes a measured length of time, rounded to its largest unit:
+// "3 days", "5 hours", "1 minute", "12 seconds".
+func About(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour:
+		return Count(int64((d+12*time.Hour)/(24*time.Hour)), "day")
+	case d >= 2*time.Hour:
+		return Count(int64((d+30*time.Minute)/time.Hour), "hour")
+	case d >= 2*time.Minute:
+		return Count(int64((d+30*time.Second)/time.Minute), "minute")
+	}
+	return Count(max(0, int64(d.Round(time.Second)/time.Second)), "second")
+}
+
+// Left writes the time until a deadline, rounded up, so that "0 days"
+// never shows while time is left: "12 days", "1 day", "5 hours", "1 hour"
+// (for 59 minutes and a half).
+func Left(d time.Duration) string {
+	if d <= 0 {
+		return "no time"
+	}
+	n, unit := int64(math.Ceil(d.Seconds())), "second"
+	for _, next := range []struct {
+		per  int64
+		unit string
+	}{{60, "minute"}, {60, "hour"}, {24, "day"}} {
+		if n < next.per {
+			break
+		}
+		n, unit = (n+next.per-1)/next.per, next.unit
+	}
+	return Count(n, unit)
+}
