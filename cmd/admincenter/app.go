@@ -130,6 +130,8 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 		return usageError{err}
 	}
 	defer m.Close()
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	if err := m.open(ctx); err != nil {
 		return err
 	}
@@ -192,9 +194,12 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 			}
 		})
 	})
+	mailMetrics := mail.NewMetrics(m.DB)
+	srv.Register(mailMetrics.Collectors()...)
 	switch {
 	case m.Config.SMTPURL != nil:
-		sender := &mail.Sender{DB: m.DB, Server: m.Config.SMTPURL, From: "no-reply@" + m.Config.BaseURL.Hostname(), Now: m.Now, Interval: 5 * time.Second}
+		sender := m.newSender()
+		sender.Metrics = mailMetrics
 		wg.Go(func() { sender.Run(ctx) })
 	case m.Config.Dev:
 		slog.Info("mail: no SMTP_URL; emails stay in the outbox, readable at " + m.Config.BaseURL.String() + "/dev/mailbox")
@@ -205,6 +210,9 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 		slog.Warn("verify: ADMINCENTER_VERIFY_ALLOW_PRIVATE=true lets domain checks reach private and loopback addresses; use it only for testing")
 	}
 	err = srv.Run(ctx)
+	// Whatever stopped the server, the background work stops with it and
+	// gives its claims back before the database closes.
+	stop()
 	wg.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil

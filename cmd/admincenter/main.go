@@ -6,6 +6,7 @@
 //	admincenter healthcheck        exit 0 when the local server answers /healthz
 //	admincenter domains recheck D  check a domain now and print the diagnostics
 //	admincenter org feature O bulk-import on|off  switch the gated feature
+//	admincenter mail retry [--failed]  send waiting (and failed) email now
 package main
 
 import (
@@ -40,6 +41,11 @@ Commands:
   org feature ORG bulk-import on|off
                    switch Bulk User Import on or off for the organization
                    with this id or exact name (a gated feature)
+  mail retry [--failed]
+                   make every email waiting for its next attempt due now;
+                   --failed also brings back the email given up, retried for
+                   ADMINCENTER_MAIL_MAX_AGE again. With SMTP_URL set, then
+                   sends the due email and prints what was sent and what not
 
 Configuration comes from environment variables; see README.md.
 `
@@ -66,6 +72,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = m.Domains(ctx, args)
 	case "org":
 		err = m.Org(ctx, args)
+	case "mail":
+		err = m.Mail(ctx, args)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

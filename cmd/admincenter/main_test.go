@@ -52,6 +52,7 @@ func TestBadConfigurationExitsWithStatus2(t *testing.T) {
 		{"ADMINCENTER_PROPAGATION_WINDOW", "0"},
 		{"ADMINCENTER_TICK", "1 minute"},
 		{"SMTP_URL", "http://mail"},
+		{"ADMINCENTER_MAIL_MAX_AGE", "3 days"},
 		{"ADMINCENTER_DEV", "yes please"},
 	}
 	for _, c := range cases {

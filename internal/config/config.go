@@ -31,6 +31,7 @@ type Config struct {
 	Tick               time.Duration  // ADMINCENTER_TICK
 	ClaimLease         time.Duration  // ADMINCENTER_CLAIM_LEASE; background work a stopped instance claimed is taken over after this
 	SMTPURL            *url.URL       // SMTP_URL; nil: mail stays in the outbox
+	MailMaxAge         time.Duration  // ADMINCENTER_MAIL_MAX_AGE; an email that cannot be delivered is retried this long
 	Dev                bool           // ADMINCENTER_DEV
 	TrustedProxies     []netip.Prefix // ADMINCENTER_TRUSTED_PROXIES; X-Forwarded-For is believed only from these
 	EmailProvidersFile string         // ADMINCENTER_EMAIL_PROVIDERS_FILE; replaces the built-in list of common email providers
@@ -72,6 +73,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		Tick:               r.duration("ADMINCENTER_TICK", time.Minute),
 		ClaimLease:         r.duration("ADMINCENTER_CLAIM_LEASE", 10*time.Minute),
 		SMTPURL:            r.smtpURL("SMTP_URL"),
+		MailMaxAge:         r.duration("ADMINCENTER_MAIL_MAX_AGE", 72*time.Hour),
 		Dev:                r.bool("ADMINCENTER_DEV", false),
 		TrustedProxies:     r.prefixes("ADMINCENTER_TRUSTED_PROXIES"),
 		EmailProvidersFile: r.file("ADMINCENTER_EMAIL_PROVIDERS_FILE"),

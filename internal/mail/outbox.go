@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"admincenter/internal/apperr"
+	"admincenter/internal/database"
 )
 
 // Email is a plain-text message to one person.
@@ -31,9 +32,20 @@ type Message struct {
 	SentAt        *time.Time
 	FailedAt      *time.Time
 	LastError     string
+	ClaimToken    string     // the claim of the sender delivering it; empty: none
+	RetriedAt     *time.Time // last brought back by an operator
 }
 
 func (Message) TableName() string { return "outbox" }
+
+// queuedAt is when the message's retries began: its maximum age counts
+// from here.
+func (m Message) queuedAt() time.Time {
+	if m.RetriedAt != nil {
+		return *m.RetriedAt
+	}
+	return m.CreatedAt
+}
 
 // Enqueue writes e to the outbox using tx.
 func Enqueue(tx *gorm.DB, now time.Time, e Email) error {
@@ -59,7 +71,8 @@ func EnqueueAll(tx *gorm.DB, now time.Time, emails []Email) error {
 	return nil
 }
 
-// Outbox reads the outbox, for the development mailbox.
+// Outbox reads the outbox, for the development mailbox, and re-queues it
+// for the operator.
 type Outbox struct {
 	DB *gorm.DB
 }
@@ -84,4 +97,42 @@ func (o *Outbox) ByID(ctx context.Context, id int64) (Message, error) {
 		return m, fmt.Errorf("mail: unable to read message %d: %w", id, err)
 	}
 	return m, nil
+}
+
+// Requeued counts what Requeue did.
+type Requeued struct {
+	Waiting     int64 // unsent messages that were waiting for their next attempt
+	Failed      int64 // failed messages brought back
+	StillFailed int64 // failed messages left failed (Requeue without failed)
+}
+
+// Requeue makes every unsent message that waits for its next attempt due
+// now. With failed it also brings back the messages given up, which start
+// over: retried for a maximum age from now, with the first backoff. A
+// message claimed by a running sender is left to it.
+func (o *Outbox) Requeue(ctx context.Context, now time.Time, failed bool) (Requeued, error) {
+	var r Requeued
+	err := database.Transaction(ctx, o.DB, func(tx *gorm.DB) error {
+		r = Requeued{}
+		res := tx.Model(&Message{}).
+			Where("sent_at IS NULL AND failed_at IS NULL AND claim_token = '' AND next_attempt_at > ?", now).
+			Update("next_attempt_at", now)
+		if res.Error != nil {
+			return res.Error
+		}
+		r.Waiting = res.RowsAffected
+		failedOnes := tx.Model(&Message{}).Where("failed_at IS NOT NULL")
+		if !failed {
+			return failedOnes.Count(&r.StillFailed).Error
+		}
+		res = failedOnes.Updates(map[string]any{
+			"failed_at": nil, "retried_at": now, "next_attempt_at": now, "attempts": 0, "claim_token": "",
+		})
+		r.Failed = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return Requeued{}, fmt.Errorf("mail: unable to re-queue the outbox: %w", err)
+	}
+	return r, nil
 }

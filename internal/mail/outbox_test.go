@@ -14,6 +14,7 @@ import (
 	"admincenter/internal/apperr"
 	"admincenter/internal/clock"
 	"admincenter/internal/mail"
+	"admincenter/internal/mail/mailtest"
 	"admincenter/internal/testdb"
 )
 
@@ -199,4 +200,100 @@ func TestMessages(t *testing.T) {
 			}
 		})
 	}
+}
+
+// outboxStates puts one message in each state the outbox knows and returns
+// them by name, as stored.
+func outboxStates(t *testing.T, db *gorm.DB, now time.Time) map[string]mail.Message {
+	t.Helper()
+	setups := []struct {
+		name   string
+		update map[string]any
+	}{
+		{"waiting", map[string]any{"attempts": 3, "next_attempt_at": now.Add(4 * time.Minute), "last_error": "RCPT TO: 451 busy"}},
+		{"due", map[string]any{"attempts": 1, "next_attempt_at": now.Add(-time.Second)}},
+		{"failed", map[string]any{"attempts": 80, "failed_at": now.Add(-28 * time.Hour), "last_error": "connect: refused"}},
+		{"sent", map[string]any{"attempts": 1, "sent_at": now.Add(-time.Hour)}},
+		{"claimed", map[string]any{"attempts": 2, "next_attempt_at": now.Add(time.Minute), "claim_token": "held-by-a-running-sender"}},
+	}
+	out := map[string]mail.Message{}
+	for _, s := range setups {
+		m := enqueue(t, db, now.Add(-100*time.Hour), mail.Email{To: s.name + "@example.com", Subject: s.name, Body: "b"})
+		if err := db.Model(&mail.Message{}).Where("id = ?", m.ID).Updates(s.update).Error; err != nil {
+			t.Fatal(err)
+		}
+		out[s.name] = reread(t, db, m.ID)
+	}
+	return out
+}
+
+// Requeue makes waiting messages due now; with failed it also brings back
+// the failed ones, which start over. Sent mail and messages a running
+// sender holds are left alone.
+func TestRequeue(t *testing.T) {
+	cases := []struct {
+		failed  bool
+		want    mail.Requeued
+		changed map[string]func(m *mail.Message, now time.Time)
+	}{
+		{false, mail.Requeued{Waiting: 1, StillFailed: 1}, map[string]func(*mail.Message, time.Time){
+			"waiting": func(m *mail.Message, now time.Time) { m.NextAttemptAt = now },
+		}},
+		{true, mail.Requeued{Waiting: 1, Failed: 1}, map[string]func(*mail.Message, time.Time){
+			"waiting": func(m *mail.Message, now time.Time) { m.NextAttemptAt = now },
+			"failed": func(m *mail.Message, now time.Time) {
+				m.FailedAt, m.RetriedAt, m.NextAttemptAt, m.Attempts = nil, &now, now, 0
+			},
+		}},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprint("failed ", c.failed), func(t *testing.T) {
+			testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+				now := newClock().Now()
+				before := outboxStates(t, db, now)
+				got, err := (&mail.Outbox{DB: db}).Requeue(context.Background(), now, c.failed)
+				if err != nil || got != c.want {
+					t.Fatalf("Requeue = %+v, %v; want %+v", got, err, c.want)
+				}
+				for name, m := range before {
+					want := m
+					if change := c.changed[name]; change != nil {
+						change(&want, now)
+					}
+					if after := reread(t, db, m.ID); fmt.Sprint(after) != fmt.Sprint(want) {
+						t.Errorf("%s:\n got %+v\nwant %+v", name, after, want)
+					}
+				}
+			})
+		})
+	}
+}
+
+// A failed message brought back is retried for a whole maximum age from
+// then, with the first backoff, not given up again at its first failure
+// for having been queued long ago; once the server accepts, it goes out.
+func TestRequeuedFailedMessageStartsOver(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		ms := mailtest.Start(t)
+		clk := newClock()
+		s := newSender(db, clk, ms)
+		failed := enqueue(t, db, clk.Now().Add(-100*time.Hour), mail.Email{To: "ada@example.com", Subject: "s", Body: "b"})
+		db.Model(&mail.Message{}).Where("id = ?", failed.ID).Updates(map[string]any{"attempts": 80, "failed_at": clk.Now().Add(-28 * time.Hour)})
+		ms.Refuse("RCPT", mailtest.TryLater)
+		if _, err := (&mail.Outbox{DB: db}).Requeue(context.Background(), clk.Now(), true); err != nil {
+			t.Fatal(err)
+		}
+
+		sendDue(t, s, 0)
+		got := reread(t, db, failed.ID)
+		if got.FailedAt != nil || got.Attempts != 1 || !got.NextAttemptAt.Equal(clk.Now().Add(30*time.Second)) {
+			t.Fatalf("brought back, then refused for now: %+v; want a retry 30 s later", got)
+		}
+		ms.Refuse("RCPT", nil)
+		clk.Advance(30 * time.Second)
+		sendDue(t, s, 1)
+		if got := reread(t, db, failed.ID); got.SentAt == nil {
+			t.Fatalf("not sent: %+v", got)
+		}
+	})
 }

@@ -1,19 +1,12 @@
 package mail
 
 import (
-	"bytes"
 	"context"
-	"crypto/tls"
-	"errors"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
-	"mime"
-	"mime/quotedprintable"
-	"net"
-	"net/smtp"
-	"net/textproto"
 	"net/url"
-	"strings"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -23,11 +16,14 @@ import (
 
 const (
 	batchSize = 20
-	// lease outlasts the slowest batch (20 messages, each bounded by a 10 s
-	// dial and a 60 s session), so a live sender never loses its claim; a
-	// dead one's messages are retried after it.
-	lease       = 30 * time.Minute
-	maxAttempts = 12
+	// lease is how long a claimed message is left to its sender: the
+	// messages of a sender that died come back this soon.
+	lease = 2 * time.Minute
+	// renewBelow: before each delivery the sender renews the lease of its
+	// batch's remaining messages when less than this is left, so that one
+	// delivery (a dial and a session) and its recording never outlast it.
+	// A fast batch renews nothing.
+	renewBelow = dialTimeout + sessionTimeout + 15*time.Second
 )
 
 // Sender delivers the outbox through an SMTP server. Several instances may
@@ -38,6 +34,13 @@ type Sender struct {
 	From     string   // used when Server has no from parameter
 	Now      func() time.Time
 	Interval time.Duration
+	// MaxAge is how long a message that cannot be delivered is retried,
+	// counted from when it was queued or last brought back by an operator.
+	MaxAge  time.Duration
+	Metrics *Metrics // optional
+	// OnAttempt, if set, is told of every attempt, with the message as
+	// recorded after it (sent, failed, or when it is tried next).
+	OnAttempt func(m Message, err error)
 }
 
 // Run delivers due messages until ctx ends.
@@ -45,7 +48,7 @@ func (s *Sender) Run(ctx context.Context) {
 	t := time.NewTicker(s.Interval)
 	defer t.Stop()
 	for {
-		if _, err := s.SendDue(ctx); err != nil && ctx.Err() == nil {
+		if _, err := s.SendDue(ctx); err != nil {
 			slog.Error("mail: delivery pass failed", "err", err)
 		}
 		select {
@@ -57,87 +60,200 @@ func (s *Sender) Run(ctx context.Context) {
 }
 
 // SendDue claims and delivers the messages that are due now and returns
-// how many were sent.
+// how many were sent. When ctx ends it finishes the message it is sending
+// and gives the rest of its claim back, due at once.
 func (s *Sender) SendDue(ctx context.Context) (int, error) {
 	sent := 0
-	for {
-		batch, err := s.claim(ctx)
-		if err != nil || len(batch) == 0 {
+	for ctx.Err() == nil {
+		c, err := s.claim(ctx)
+		if err != nil && ctx.Err() != nil {
+			return sent, nil // stopped while claiming: nothing was claimed
+		}
+		if err != nil || len(c.messages) == 0 {
 			return sent, err
 		}
-		for _, m := range batch {
-			if ctx.Err() != nil {
-				return sent, nil // the lease brings unsent ones back
-			}
-			sendErr := s.deliver(m)
-			if err := s.finish(ctx, m, sendErr); err != nil {
-				return sent, err
-			}
-			if sendErr == nil {
-				sent++
-			}
+		n, err := s.sendBatch(ctx, c)
+		sent += n
+		if err != nil {
+			return sent, err
 		}
 	}
+	return sent, nil
 }
 
-func (s *Sender) claim(ctx context.Context) ([]Message, error) {
-	var batch []Message
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+// claim is a batch of messages held by one sender until a time. Its token
+// marks its rows: once the lease has run out another sender may claim them
+// with a token of its own.
+type claim struct {
+	token    string
+	until    time.Time
+	messages []Message // not yet delivered
+}
+
+func (s *Sender) claim(ctx context.Context) (*claim, error) {
+	c := &claim{token: rand.Text()}
+	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		now := s.Now()
+		c.until, c.messages = now.Add(lease), nil
 		err := database.SkipLocked(tx).
 			Where("sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?", now).
-			Order("next_attempt_at, id").Limit(batchSize).Find(&batch).Error
-		if err != nil || len(batch) == 0 {
+			Order("next_attempt_at, id").Limit(batchSize).Find(&c.messages).Error
+		if err != nil || len(c.messages) == 0 {
 			return err
 		}
-		ids := make([]int64, len(batch))
-		for i := range batch {
-			ids[i] = batch[i].ID
-			batch[i].Attempts++
+		ids := make([]int64, len(c.messages))
+		for i := range c.messages {
+			ids[i] = c.messages[i].ID
+			c.messages[i].Attempts++
 		}
 		return tx.Model(&Message{}).Where("id IN ?", ids).Updates(map[string]any{
 			"attempts":        gorm.Expr("attempts + 1"),
-			"next_attempt_at": now.Add(lease),
+			"next_attempt_at": c.until,
+			"claim_token":     c.token,
 		}).Error
 	})
 	if err != nil {
 		return nil, fmt.Errorf("mail: unable to claim messages: %w", err)
 	}
-	return batch, nil
+	return c, nil
 }
 
-func (s *Sender) finish(ctx context.Context, m Message, sendErr error) error {
-	now := s.Now()
-	update := map[string]any{}
-	switch {
-	case sendErr == nil:
-		update["sent_at"] = now
-		update["last_error"] = ""
-	case m.Attempts >= maxAttempts || permanent(sendErr):
-		slog.Error("mail: giving up", "id", m.ID, "to", m.Recipient, "attempts", m.Attempts, "err", sendErr)
-		update["failed_at"] = now
-		update["last_error"] = sendErr.Error()
-	default:
-		slog.Warn("mail: delivery failed, will retry", "id", m.ID, "to", m.Recipient, "attempts", m.Attempts, "err", sendErr)
-		update["next_attempt_at"] = now.Add(Backoff(m.Attempts))
-		update["last_error"] = sendErr.Error()
+func (s *Sender) sendBatch(ctx context.Context, c *claim) (int, error) {
+	// The batch's rows are written even once ctx has ended: a delivered
+	// message left unmarked would go out again, and a claim not given back
+	// would wait for its lease.
+	write := context.WithoutCancel(ctx)
+	sent := 0
+	for len(c.messages) > 0 {
+		if ctx.Err() != nil {
+			return sent, s.release(write, c)
+		}
+		if err := s.renew(write, c); err != nil {
+			return sent, err
+		}
+		if len(c.messages) == 0 {
+			break
+		}
+		m := c.messages[0]
+		c.messages = c.messages[1:]
+		sendErr := s.deliver(m)
+		if err := s.finish(write, c, m, sendErr); err != nil {
+			return sent, err
+		}
+		if sendErr == nil {
+			sent++
+		}
 	}
-	// Recorded even when ctx ends meanwhile: a delivered message left
-	// unmarked would go out again when its lease ends.
-	ctx = context.WithoutCancel(ctx)
-	if err := s.DB.WithContext(ctx).Model(&Message{}).Where("id = ?", m.ID).Updates(update).Error; err != nil {
-		return fmt.Errorf("mail: unable to record delivery of %d: %w", m.ID, err)
+	return sent, nil
+}
+
+// renew extends the lease of the claim's remaining messages when it is
+// about to run out.
+func (s *Sender) renew(ctx context.Context, c *claim) error {
+	now := s.Now()
+	if c.until.Sub(now) >= renewBelow {
+		return nil
+	}
+	until := now.Add(lease)
+	res := s.DB.WithContext(ctx).Model(&Message{}).Where("claim_token = ?", c.token).Update("next_attempt_at", until)
+	if res.Error != nil {
+		return fmt.Errorf("mail: unable to renew the claim of %d messages: %w", len(c.messages), res.Error)
+	}
+	c.until = until
+	if int(res.RowsAffected) == len(c.messages) {
+		return nil
+	}
+	// This sender stood still past its lease and another one claimed some
+	// of the messages: they are that one's to send now.
+	var held []int64
+	if err := s.DB.WithContext(ctx).Model(&Message{}).Where("claim_token = ?", c.token).Pluck("id", &held).Error; err != nil {
+		return fmt.Errorf("mail: unable to read a claim: %w", err)
+	}
+	kept := slices.DeleteFunc(slices.Clone(c.messages), func(m Message) bool { return !slices.Contains(held, m.ID) })
+	slog.Warn("mail: claim taken over by another sender", "messages", len(c.messages)-len(kept))
+	c.messages = kept
+	return nil
+}
+
+// release gives the claim's undelivered messages back, due now, without
+// counting the attempt that did not happen.
+func (s *Sender) release(ctx context.Context, c *claim) error {
+	res := s.DB.WithContext(ctx).Model(&Message{}).Where("claim_token = ?", c.token).Updates(map[string]any{
+		"attempts":        gorm.Expr("attempts - 1"),
+		"next_attempt_at": s.Now(),
+		"claim_token":     "",
+	})
+	if res.Error != nil {
+		return fmt.Errorf("mail: unable to give back %d claimed messages: %w", len(c.messages), res.Error)
+	}
+	slog.Info("mail: gave back claimed messages", "messages", res.RowsAffected)
+	c.messages = nil
+	return nil
+}
+
+// finish records the outcome of an attempt to deliver m.
+func (s *Sender) finish(ctx context.Context, c *claim, m Message, sendErr error) error {
+	now := s.Now()
+	outcome, next := s.outcome(m, sendErr, now)
+	m.ClaimToken, m.LastError = "", ""
+	if sendErr != nil {
+		m.LastError = sendErr.Error()
+	}
+	update := map[string]any{"claim_token": "", "last_error": m.LastError}
+	// A failure is recorded only by the claim's holder; a delivery whoever
+	// holds the claim now, so that nobody sends the message again.
+	q := s.DB.WithContext(ctx).Model(&Message{}).Where("id = ?", m.ID)
+	if outcome == "sent" {
+		q = q.Where("sent_at IS NULL")
+	} else {
+		q = q.Where("claim_token = ?", c.token)
+	}
+	switch outcome {
+	case "sent":
+		m.SentAt, update["sent_at"] = &now, now
+	case "failed":
+		m.FailedAt, update["failed_at"] = &now, now
+	case "retry":
+		m.NextAttemptAt, update["next_attempt_at"] = next, next
+	}
+	res := q.Updates(update)
+	if res.Error != nil {
+		return fmt.Errorf("mail: unable to record delivery of %d: %w", m.ID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		slog.Warn("mail: message taken over by another sender", "id", m.ID, "err", sendErr)
+		return nil
+	}
+	switch outcome {
+	case "failed":
+		slog.Error("mail: giving up; `admincenter mail retry --failed` sends it again", "id", m.ID, "to", m.Recipient,
+			"attempts", m.Attempts, "queued_at", m.queuedAt(), "refused", permanent(sendErr), "err", sendErr)
+	case "retry":
+		slog.Warn("mail: delivery failed, will retry", "id", m.ID, "to", m.Recipient, "attempts", m.Attempts,
+			"next_attempt_at", m.NextAttemptAt, "err", sendErr)
+	}
+	s.Metrics.observe(outcome)
+	if s.OnAttempt != nil {
+		s.OnAttempt(m, sendErr)
 	}
 	return nil
 }
 
-// permanent reports whether the server refused the recipient for good
-// (550 mailbox unavailable, 551 not local, 553 name not allowed): trying
-// again would only be refused again.
-func permanent(err error) bool {
-	var te *textproto.Error
-	return errors.As(err, &te) && strings.HasPrefix(err.Error(), "RCPT TO") &&
-		(te.Code == 550 || te.Code == 551 || te.Code == 553)
+// outcome decides what becomes of m after an attempt that ended with
+// sendErr: "sent", "failed" (given up), or "retry" at next.
+func (s *Sender) outcome(m Message, sendErr error, now time.Time) (string, time.Time) {
+	if sendErr == nil {
+		return "sent", time.Time{}
+	}
+	deadline := m.queuedAt().Add(s.MaxAge)
+	if permanent(sendErr) || !now.Before(deadline) {
+		return "failed", time.Time{}
+	}
+	next := now.Add(Backoff(m.Attempts))
+	if deadline.Before(next) {
+		next = deadline // the last attempt falls on the deadline, not up to a backoff after it
+	}
+	return "retry", next
 }
 
 // Backoff is the wait before the next attempt after n failed ones:
@@ -148,88 +264,4 @@ func Backoff(n int) time.Duration {
 		d *= 2
 	}
 	return min(d, time.Hour)
-}
-
-func (s *Sender) from() string {
-	if f := s.Server.Query().Get("from"); f != "" {
-		return f
-	}
-	return s.From
-}
-
-// deliver sends one message in its own SMTP session.
-func (s *Sender) deliver(m Message) error {
-	host := s.Server.Hostname()
-	implicitTLS := s.Server.Scheme == "smtps"
-	port := s.Server.Port()
-	if port == "" {
-		port = map[bool]string{true: "465", false: "25"}[implicitTLS]
-	}
-	addr := net.JoinHostPort(host, port)
-	dialer := &net.Dialer{Timeout: 10 * time.Second}
-	var conn net.Conn
-	var err error
-	if implicitTLS {
-		conn, err = tls.DialWithDialer(dialer, "tcp", addr, &tls.Config{ServerName: host})
-	} else {
-		conn, err = dialer.Dial("tcp", addr)
-	}
-	if err != nil {
-		return fmt.Errorf("connect to %s: %w", addr, err)
-	}
-	conn.SetDeadline(time.Now().Add(60 * time.Second))
-	c, err := smtp.NewClient(conn, host)
-	if err != nil {
-		conn.Close()
-		return fmt.Errorf("greeting from %s: %w", addr, err)
-	}
-	defer c.Close()
-	if ok, _ := c.Extension("STARTTLS"); ok && !implicitTLS {
-		if err := c.StartTLS(&tls.Config{ServerName: host}); err != nil {
-			return fmt.Errorf("STARTTLS with %s: %w", addr, err)
-		}
-	}
-	if u := s.Server.User; u != nil {
-		password, _ := u.Password()
-		if err := c.Auth(smtp.PlainAuth("", u.Username(), password, host)); err != nil {
-			return fmt.Errorf("authenticate to %s: %w", addr, err)
-		}
-	}
-	from := s.from()
-	if err := c.Mail(from); err != nil {
-		return fmt.Errorf("MAIL FROM: %w", err)
-	}
-	if err := c.Rcpt(m.Recipient); err != nil {
-		return fmt.Errorf("RCPT TO %s: %w", m.Recipient, err)
-	}
-	w, err := c.Data()
-	if err != nil {
-		return fmt.Errorf("DATA: %w", err)
-	}
-	if _, err := w.Write(format(m, from)); err != nil {
-		return fmt.Errorf("DATA: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("end of DATA: %w", err)
-	}
-	// The server took the message when it accepted the DATA; a failed QUIT
-	// must not make us send it again.
-	c.Quit()
-	return nil
-}
-
-// format renders m as an RFC 5322 message with a quoted-printable body.
-func format(m Message, from string) []byte {
-	var b bytes.Buffer
-	domain := from[strings.LastIndexByte(from, '@')+1:]
-	fmt.Fprintf(&b, "From: Admin Center <%s>\r\n", from)
-	fmt.Fprintf(&b, "To: <%s>\r\n", m.Recipient)
-	fmt.Fprintf(&b, "Subject: %s\r\n", mime.QEncoding.Encode("utf-8", m.Subject))
-	fmt.Fprintf(&b, "Date: %s\r\n", m.CreatedAt.Format(time.RFC1123Z))
-	fmt.Fprintf(&b, "Message-ID: <outbox-%d@%s>\r\n", m.ID, domain)
-	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
-	qp := quotedprintable.NewWriter(&b)
-	qp.Write([]byte(strings.ReplaceAll(m.Body, "\n", "\r\n")))
-	qp.Close()
-	return b.Bytes()
 }

@@ -11,26 +11,22 @@ import (
 	netmail "net/mail"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"gorm.io/gorm"
 
 	"admincenter/internal/clock"
 	"admincenter/internal/mail"
+	"admincenter/internal/mail/mailtest"
 	"admincenter/internal/testdb"
 )
 
-const (
-	lease       = 30 * time.Minute // how long a claimed message is left alone
-	maxAttempts = 12
-)
+const maxAge = 72 * time.Hour // ADMINCENTER_MAIL_MAX_AGE's default
 
-func newSender(db *gorm.DB, clk *clock.Fake, ms *mailServer) *mail.Sender {
+func newSender(db *gorm.DB, clk *clock.Fake, ms *mailtest.Server) *mail.Sender {
 	server := *ms.URL
-	return &mail.Sender{DB: db, Server: &server, From: "no-reply@admin.example.com", Now: clk.Now, Interval: time.Hour}
+	return &mail.Sender{DB: db, Server: &server, From: "no-reply@admin.example.com", Now: clk.Now, Interval: time.Hour, MaxAge: maxAge}
 }
 
 // sendDue runs one delivery pass and checks how many it reports sent.
@@ -82,7 +78,7 @@ func TestBackoff(t *testing.T) {
 		{8, time.Hour},
 		{9, time.Hour},
 		{11, time.Hour},
-		{maxAttempts, time.Hour},
+		{12, time.Hour},
 		{1000, time.Hour},
 	}
 	for _, c := range cases {
@@ -94,7 +90,7 @@ func TestBackoff(t *testing.T) {
 
 func TestDelivery(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
-		ms := startMailServer(t)
+		ms := mailtest.Start(t)
 		clk := newClock()
 		s := newSender(db, clk, ms)
 		created := clk.Now().Add(1500 * time.Millisecond)
@@ -198,7 +194,7 @@ func isASCII(s string) bool {
 // Messages not yet due wait; the due ones go oldest first.
 func TestSendDueOnlyDueMessages(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
-		ms := startMailServer(t)
+		ms := mailtest.Start(t)
 		clk := newClock()
 		s := newSender(db, clk, ms)
 		now := clk.Now()
@@ -232,7 +228,7 @@ func TestSenderAddress(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ms := startMailServer(t)
+			ms := mailtest.Start(t)
 			clk := newClock()
 			s := newSender(db, clk, ms)
 			s.Server.RawQuery = c.query
@@ -259,89 +255,13 @@ func TestSenderAddress(t *testing.T) {
 	}
 }
 
-// Every failure, whether the server refuses, is down or rejects the login,
-// leaves the message unsent and schedules a retry 30 seconds later.
-func TestFailedDeliveryIsRetried(t *testing.T) {
-	cases := []struct {
-		name    string
-		setup   func(t *testing.T, ms *mailServer, s *mail.Sender)
-		wantErr []string
-	}{
-		{"MAIL refused", func(_ *testing.T, ms *mailServer, _ *mail.Sender) { ms.Refuse("MAIL", errTryLater) }, []string{"MAIL FROM", "451", "Try again later"}},
-		{"RCPT refused", func(_ *testing.T, ms *mailServer, _ *mail.Sender) { ms.Refuse("RCPT", errTryLater) }, []string{"RCPT TO ada@example.com", "451"}},
-		{"DATA refused", func(_ *testing.T, ms *mailServer, _ *mail.Sender) { ms.Refuse("DATA", errTryLater) }, []string{"end of DATA", "451"}},
-		{"server down", func(t *testing.T, _ *mailServer, s *mail.Sender) { s.Server = closedURL(t) }, []string{"connect to 127.0.0.1:", "refused"}},
-		{"wrong password", func(_ *testing.T, ms *mailServer, s *mail.Sender) {
-			ms.RequireLogin("mailer", "right")
-			s.Server.User = url.UserPassword("mailer", "wrong")
-		}, []string{"authenticate to 127.0.0.1:", "535"}},
-	}
-	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
-		for _, c := range cases {
-			t.Run(c.name, func(t *testing.T) {
-				ms := startMailServer(t)
-				clk := newClock()
-				s := newSender(db, clk, ms)
-				c.setup(t, ms, s)
-				m := enqueue(t, db, clk.Now(), mail.Email{To: "ada@example.com", Subject: "s", Body: "b"})
-				clk.Advance(time.Second)
-
-				sendDue(t, s, 0)
-
-				got := reread(t, db, m.ID)
-				if got.SentAt != nil || got.FailedAt != nil || got.Attempts != 1 {
-					t.Errorf("after a failure: sent %v, failed %v, attempts %d; want unsent, 1 attempt", got.SentAt, got.FailedAt, got.Attempts)
-				}
-				if want := clk.Now().Add(30 * time.Second); !got.NextAttemptAt.Equal(want) {
-					t.Errorf("NextAttemptAt = %v, want %v", got.NextAttemptAt, want)
-				}
-				for _, part := range c.wantErr {
-					if !strings.Contains(got.LastError, part) {
-						t.Errorf("LastError %q lacks %q", got.LastError, part)
-					}
-				}
-				if n := len(ms.Received()); n != 0 {
-					t.Errorf("server received %d messages", n)
-				}
-				// Not due again before its time.
-				clk.Advance(29 * time.Second)
-				sendDue(t, s, 0)
-				if again := reread(t, db, m.ID); again.Attempts != 1 {
-					t.Errorf("retried early: %d attempts", again.Attempts)
-				}
-			})
-		}
-	})
-}
-
-// A recipient refused for good is not tried again.
-func TestRecipientRefusedForGoodFailsAtOnce(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
-		ms := startMailServer(t)
-		clk := newClock()
-		s := newSender(db, clk, ms)
-		ms.Refuse("RCPT", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"})
-		m := enqueue(t, db, clk.Now(), mail.Email{To: "ghost@example.com", Subject: "s", Body: "b"})
-		sendDue(t, s, 0)
-		got := reread(t, db, m.ID)
-		if got.FailedAt == nil || got.SentAt != nil || got.Attempts != 1 || !strings.Contains(got.LastError, "550") {
-			t.Fatalf("after a 550: %+v", got)
-		}
-		clk.Advance(24 * time.Hour)
-		sendDue(t, s, 0)
-		if again := reread(t, db, m.ID); again.Attempts != 1 {
-			t.Fatalf("tried again: %d attempts", again.Attempts)
-		}
-	})
-}
-
 func TestDeliveredOnceServerAcceptsAgain(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
-		ms := startMailServer(t)
+		ms := mailtest.Start(t)
 		clk := newClock()
 		s := newSender(db, clk, ms)
 		m := enqueue(t, db, clk.Now(), mail.Email{To: "ada@example.com", Subject: "Welcome", Body: "Hello"})
-		ms.Refuse("RCPT", errTryLater)
+		ms.Refuse("RCPT", mailtest.TryLater)
 		sendDue(t, s, 0)
 		if got := reread(t, db, m.ID); got.Attempts != 1 || got.LastError == "" {
 			t.Fatalf("after refusal: %+v", got)
@@ -368,71 +288,23 @@ func TestDeliveredOnceServerAcceptsAgain(t *testing.T) {
 	})
 }
 
-func TestGivesUpAfterMaxAttempts(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
-		ms := startMailServer(t)
-		ms.Refuse("RCPT", errTryLater)
-		clk := newClock()
-		s := newSender(db, clk, ms)
-		m := enqueue(t, db, clk.Now(), mail.Email{To: "ada@example.com", Subject: "s", Body: "b"})
-
-		for attempt := 1; attempt <= maxAttempts; attempt++ {
-			sendDue(t, s, 0)
-			got := reread(t, db, m.ID)
-			if got.Attempts != attempt || ms.Rcpts() != attempt || got.SentAt != nil || !strings.Contains(got.LastError, "451") {
-				t.Fatalf("attempt %d: %+v, %d tries seen by the server", attempt, got, ms.Rcpts())
-			}
-			if attempt == maxAttempts {
-				if got.FailedAt == nil || !got.FailedAt.Equal(clk.Now()) {
-					t.Fatalf("after %d attempts: FailedAt = %v, want %v", attempt, got.FailedAt, clk.Now())
-				}
-				break
-			}
-			if got.FailedAt != nil {
-				t.Fatalf("gave up after %d attempts", attempt)
-			}
-			wait := mail.Backoff(attempt)
-			if !got.NextAttemptAt.Equal(clk.Now().Add(wait)) {
-				t.Fatalf("attempt %d: next at %v, want now + %v", attempt, got.NextAttemptAt, wait)
-			}
-			clk.Advance(wait - time.Second)
-			sendDue(t, s, 0)
-			if ms.Rcpts() != attempt {
-				t.Fatalf("attempt %d: retried before its backoff of %v", attempt, wait)
-			}
-			clk.Advance(time.Second)
-		}
-
-		// Failed for good: never tried again, even once the server accepts.
-		ms.Refuse("RCPT", nil)
-		for range 3 {
-			clk.Advance(24 * time.Hour)
-			sendDue(t, s, 0)
-		}
-		got := reread(t, db, m.ID)
-		if ms.Rcpts() != maxAttempts || got.Attempts != maxAttempts || got.SentAt != nil || got.FailedAt == nil {
-			t.Fatalf("after giving up: %+v, %d tries seen by the server", got, ms.Rcpts())
-		}
-	})
-}
-
 func TestAuthPlain(t *testing.T) {
 	cases := []struct {
 		name       string
 		host       string // how the sender names the loopback server
 		user       *url.Userinfo
-		wantLogins []login
+		wantLogins []mailtest.Login
 	}{
 		{"no credentials", "127.0.0.1", nil, nil},
-		{"user and password", "127.0.0.1", url.UserPassword("mailer", "s3cret"), []login{{"mailer", "s3cret"}}},
-		{"localhost", "localhost", url.UserPassword("mailer", "s3cret"), []login{{"mailer", "s3cret"}}},
-		{"escaped characters", "127.0.0.1", url.UserPassword("mailer@example.com", "p@ss:w/rd ü%"), []login{{"mailer@example.com", "p@ss:w/rd ü%"}}},
-		{"empty password", "127.0.0.1", url.User("mailer"), []login{{"mailer", ""}}},
+		{"user and password", "127.0.0.1", url.UserPassword("mailer", "s3cret"), []mailtest.Login{{User: "mailer", Password: "s3cret"}}},
+		{"localhost", "localhost", url.UserPassword("mailer", "s3cret"), []mailtest.Login{{User: "mailer", Password: "s3cret"}}},
+		{"escaped characters", "127.0.0.1", url.UserPassword("mailer@example.com", "p@ss:w/rd ü%"), []mailtest.Login{{User: "mailer@example.com", Password: "p@ss:w/rd ü%"}}},
+		{"empty password", "127.0.0.1", url.User("mailer"), []mailtest.Login{{User: "mailer", Password: ""}}},
 	}
 	db := testdb.SQLite(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ms := startMailServer(t)
+			ms := mailtest.Start(t)
 			clk := newClock()
 			s := newSender(db, clk, ms)
 			// Parse the URL as the configuration does, to include its escaping.
@@ -455,8 +327,8 @@ func TestAuthPlain(t *testing.T) {
 // not send it a second time.
 func TestLostQuitAfterAcceptedMessage(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
-		ms := startMailServer(t)
-		ms.dropQuit.Store(true)
+		ms := mailtest.Start(t)
+		ms.DropQuit(true)
 		clk := newClock()
 		s := newSender(db, clk, ms)
 		m := enqueue(t, db, clk.Now(), mail.Email{To: "ada@example.com", Subject: "s", Body: "b"})
@@ -473,119 +345,10 @@ func TestLostQuitAfterAcceptedMessage(t *testing.T) {
 	})
 }
 
-// A sender stopped halfway through a batch records what it delivered; the
-// rest of its batch waits for the lease to end, then goes out once.
-func TestStoppedSenderLeavesTheRestToTheLease(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
-		ms := startMailServer(t)
-		clk := newClock()
-		s := newSender(db, clk, ms)
-		var ids []int64
-		for i := range 3 {
-			m := enqueue(t, db, clk.Now(), mail.Email{To: fmt.Sprintf("u%d@example.com", i), Subject: "s", Body: "b"})
-			ids = append(ids, m.ID)
-		}
-		ctx, stop := context.WithCancel(context.Background())
-		defer stop()
-		ms.OnData(stop) // the process is told to stop while sending the first
-
-		n, err := s.SendDue(ctx)
-		if err != nil || n != 1 {
-			t.Fatalf("SendDue = %d, %v; want 1 sent and no error", n, err)
-		}
-		if first := reread(t, db, ids[0]); first.SentAt == nil {
-			t.Fatalf("delivered message not recorded: %+v", first)
-		}
-		for _, id := range ids[1:] {
-			got := reread(t, db, id)
-			if got.SentAt != nil || got.FailedAt != nil || !got.NextAttemptAt.Equal(clk.Now().Add(lease)) {
-				t.Fatalf("undelivered message %+v, want it leased until now + %v", got, lease)
-			}
-		}
-
-		ms.OnData(nil)
-		clk.Advance(lease - time.Second)
-		sendDue(t, s, 0)
-		clk.Advance(time.Second)
-		sendDue(t, s, 2)
-		seen := map[string]int{}
-		for _, r := range ms.Received() {
-			seen[strings.Join(r.To, ",")]++
-		}
-		if len(seen) != 3 || seen["u0@example.com"] != 1 || seen["u1@example.com"] != 1 || seen["u2@example.com"] != 1 {
-			t.Fatalf("deliveries per recipient: %v, want one each", seen)
-		}
-	})
-}
-
-// Several senders working the same outbox deliver every message exactly
-// once: each claims its own batch.
-func TestConcurrentSendersDeliverOnce(t *testing.T) {
-	cases := []struct{ senders, messages int }{
-		{2, 50},
-		{4, 120},
-	}
-	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
-		for _, c := range cases {
-			t.Run(fmt.Sprintf("%d senders", c.senders), func(t *testing.T) {
-				ms := startMailServer(t)
-				clk := newClock()
-				var ids []int64
-				for i := range c.messages {
-					m := enqueue(t, db, clk.Now(), mail.Email{To: fmt.Sprintf("user%03d@example.com", i), Subject: "s", Body: "b"})
-					ids = append(ids, m.ID)
-				}
-
-				start := make(chan struct{})
-				sent := make([]int, c.senders)
-				errs := make([]error, c.senders)
-				var wg sync.WaitGroup
-				for i := range c.senders {
-					s := newSender(db, clk, ms)
-					wg.Go(func() {
-						<-start
-						sent[i], errs[i] = s.SendDue(context.Background())
-					})
-				}
-				close(start)
-				wg.Wait()
-
-				total := 0
-				for i := range c.senders {
-					if errs[i] != nil {
-						t.Fatalf("sender %d: %v", i, errs[i])
-					}
-					total += sent[i]
-				}
-				if total != c.messages {
-					t.Errorf("senders report %d sent (%v), want %d", total, sent, c.messages)
-				}
-				perRecipient := map[string]int{}
-				for _, r := range ms.Received() {
-					perRecipient[strings.Join(r.To, ",")]++
-				}
-				if len(perRecipient) != c.messages {
-					t.Errorf("%d recipients got mail, want %d", len(perRecipient), c.messages)
-				}
-				for to, n := range perRecipient {
-					if n != 1 {
-						t.Errorf("%s got %d copies", to, n)
-					}
-				}
-				for _, id := range ids {
-					if m := reread(t, db, id); m.SentAt == nil || m.Attempts != 1 {
-						t.Fatalf("message %d: sent %v after %d attempts; want sent, claimed once", id, m.SentAt, m.Attempts)
-					}
-				}
-			})
-		}
-	})
-}
-
 // Run delivers at once, then stops when its context ends.
 func TestRun(t *testing.T) {
 	db := testdb.SQLite(t)
-	ms := startMailServer(t)
+	ms := mailtest.Start(t)
 	clk := newClock()
 	s := newSender(db, clk, ms)
 	m := enqueue(t, db, clk.Now(), mail.Email{To: "ada@example.com", Subject: "s", Body: "b"})

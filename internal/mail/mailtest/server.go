@@ -1,4 +1,7 @@
-package mail_test
+// Package mailtest runs a real SMTP server on loopback for tests: it
+// records what it is sent and can be told to refuse commands, to require a
+// login, or to drop the connection when the client says QUIT.
+package mailtest
 
 import (
 	"bytes"
@@ -14,35 +17,39 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// mailServer is a real SMTP server on loopback. It records what it is sent
-// and can be told to refuse commands, to require a login, or to drop the
-// connection when the client says QUIT.
-type mailServer struct {
+// Server is an SMTP server listening on 127.0.0.1 until its test ends.
+type Server struct {
 	URL *url.URL // smtp://127.0.0.1:PORT
 
 	mu       sync.Mutex
-	received []received
+	received []Message
 	rcpts    int                        // RCPT commands seen, refused ones included
-	logins   []login                    // AUTH PLAIN attempts
+	logins   []Login                    // AUTH PLAIN attempts
 	refuse   map[string]*smtp.SMTPError // by command: MAIL, RCPT or DATA
+	refuseTo map[string]*smtp.SMTPError // RCPT of these recipients
 	password map[string]string          // accepted logins; nil accepts any
+	onRcpt   func()                     // called when RCPT TO arrives, before it is answered
 	onData   func()                     // called after a message is accepted
 	dropQuit atomic.Bool                // close the connection instead of answering QUIT
 }
 
-type received struct {
+// Message is a message the server accepted.
+type Message struct {
 	From string
 	To   []string
 	Data []byte
 }
 
-type login struct{ User, Password string }
+// Login is one AUTH PLAIN attempt.
+type Login struct{ User, Password string }
 
-var errTryLater = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later"}
+// TryLater is a temporary refusal (451 4.3.0).
+var TryLater = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later"}
 
-func startMailServer(t *testing.T) *mailServer {
+// Start starts a server that stops when t ends.
+func Start(t testing.TB) *Server {
 	t.Helper()
-	ms := &mailServer{refuse: map[string]*smtp.SMTPError{}}
+	ms := &Server{refuse: map[string]*smtp.SMTPError{}, refuseTo: map[string]*smtp.SMTPError{}}
 	s := smtp.NewServer(ms)
 	s.Domain = "localhost"
 	s.AllowInsecureAuth = true
@@ -67,7 +74,7 @@ func startMailServer(t *testing.T) *mailServer {
 
 // Refuse makes the server answer err to command (MAIL, RCPT or DATA); a
 // nil err accepts it again.
-func (ms *mailServer) Refuse(command string, err *smtp.SMTPError) {
+func (ms *Server) Refuse(command string, err *smtp.SMTPError) {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	if err == nil {
@@ -77,42 +84,67 @@ func (ms *mailServer) Refuse(command string, err *smtp.SMTPError) {
 	ms.refuse[command] = err
 }
 
+// RefuseRecipient makes the server answer err to RCPT TO of this
+// recipient only; a nil err accepts it again.
+func (ms *Server) RefuseRecipient(to string, err *smtp.SMTPError) {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	if err == nil {
+		delete(ms.refuseTo, to)
+		return
+	}
+	ms.refuseTo[to] = err
+}
+
 // RequireLogin makes the server accept only this user and password.
-func (ms *mailServer) RequireLogin(user, password string) {
+func (ms *Server) RequireLogin(user, password string) {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	ms.password = map[string]string{user: password}
 }
 
 // OnData sets a function called each time a message is accepted.
-func (ms *mailServer) OnData(f func()) {
+func (ms *Server) OnData(f func()) {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	ms.onData = f
 }
 
-// Received returns the messages accepted so far.
-func (ms *mailServer) Received() []received {
+// OnRcpt sets a function called each time RCPT TO arrives, before it is
+// answered.
+func (ms *Server) OnRcpt(f func()) {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
-	return append([]received(nil), ms.received...)
+	ms.onRcpt = f
+}
+
+// DropQuit makes the server close the connection when the client says
+// QUIT, after the message was accepted.
+func (ms *Server) DropQuit(drop bool) { ms.dropQuit.Store(drop) }
+
+// Received returns the messages accepted so far.
+func (ms *Server) Received() []Message {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	return append([]Message(nil), ms.received...)
 }
 
 // Rcpts returns how many RCPT commands were seen: one per delivery attempt
 // that got that far.
-func (ms *mailServer) Rcpts() int {
+func (ms *Server) Rcpts() int {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	return ms.rcpts
 }
 
-func (ms *mailServer) Logins() []login {
+// Logins returns the AUTH PLAIN attempts so far.
+func (ms *Server) Logins() []Login {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
-	return append([]login(nil), ms.logins...)
+	return append([]Login(nil), ms.logins...)
 }
 
-func (ms *mailServer) refusal(command string) error {
+func (ms *Server) refusal(command string) error {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	if err := ms.refuse[command]; err != nil {
@@ -121,12 +153,13 @@ func (ms *mailServer) refusal(command string) error {
 	return nil
 }
 
-func (ms *mailServer) NewSession(*smtp.Conn) (smtp.Session, error) {
+// NewSession is go-smtp's Backend.
+func (ms *Server) NewSession(*smtp.Conn) (smtp.Session, error) {
 	return &session{server: ms}, nil
 }
 
 type session struct {
-	server *mailServer
+	server *Server
 	from   string
 	to     []string
 }
@@ -138,7 +171,7 @@ func (s *session) Auth(string) (sasl.Server, error) {
 		ms := s.server
 		ms.mu.Lock()
 		defer ms.mu.Unlock()
-		ms.logins = append(ms.logins, login{user, password})
+		ms.logins = append(ms.logins, Login{user, password})
 		if ms.password != nil && ms.password[user] != password {
 			return smtp.ErrAuthFailed
 		}
@@ -157,7 +190,14 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.server.mu.Lock()
 	s.server.rcpts++
+	refused, onRcpt := s.server.refuseTo[to], s.server.onRcpt
 	s.server.mu.Unlock()
+	if onRcpt != nil {
+		onRcpt()
+	}
+	if refused != nil {
+		return refused
+	}
 	if err := s.server.refusal("RCPT"); err != nil {
 		return err
 	}
@@ -175,7 +215,7 @@ func (s *session) Data(r io.Reader) error {
 	}
 	ms := s.server
 	ms.mu.Lock()
-	ms.received = append(ms.received, received{From: s.from, To: s.to, Data: data})
+	ms.received = append(ms.received, Message{From: s.from, To: s.to, Data: data})
 	onData := ms.onData
 	ms.mu.Unlock()
 	if onData != nil {
