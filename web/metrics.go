@@ -8,6 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"admincenter/internal/database"
 )
 
 // metrics are the server's Prometheus series, in a registry of its own so
@@ -31,7 +33,11 @@ func newMetrics() *metrics {
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route", "method"}),
 	}
-	m.registry.MustRegister(m.requests, m.latency,
+	retried := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "admincenter_db_transactions_retried_total",
+		Help: "Transactions run again after a deadlock or serialization failure; above zero, the lock order was not kept.",
+	}, func() float64 { return float64(database.Retried()) })
+	m.registry.MustRegister(m.requests, m.latency, retried,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -21,7 +21,7 @@ func TestOperationsEndpoints(t *testing.T) {
 		c.get("/readyz").want(t, http.StatusOK, "ready")
 		c.get("/login")
 		c.get("/metrics").want(t, http.StatusOK, `admincenter_http_requests_total{method="GET",route="/login",status="200"} 1`,
-			"admincenter_http_request_duration_seconds_bucket")
+			"admincenter_http_request_duration_seconds_bucket", "admincenter_db_transactions_retried_total")
 	})
 }
 
