@@ -109,7 +109,7 @@ func (m *Main) seedDemo(ctx context.Context) error {
 		return err
 	}
 	if added {
-		fmt.Fprintln(m.Stdout, "acme.test is verified for Acme Corp, with Bulk User Import on (no DNS record backs it: its daily re-check will ask to re-validate it).")
+		fmt.Fprintln(m.Stdout, "acme.test is verified for Acme Corp, with Bulk User Import on (no DNS record backs it: its next automatic re-check will ask to re-validate it).")
 	}
 	fmt.Fprintf(m.Stdout, "\nOpen %s and sign in with a password of %q:\n", base, demo.Password)
 	for _, l := range demo.Logins {

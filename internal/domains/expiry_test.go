@@ -193,7 +193,7 @@ func TestExpiry(t *testing.T) {
 		}
 		for _, m := range f.emails(t, summary) {
 			for _, want := range []string{
-				"These 4 managed users were removed from Acme Corp.",
+				"Managed users removed from Acme Corp (4 users); they keep their logins",
 				"adam <adam@acme.test>\n  dora <dora@acme.test>\n  sam <sam@acme.test>\n  sue <sue@sales.acme.test>",
 				"https://admin.example.test/admin/domains",
 			} {

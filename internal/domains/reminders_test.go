@@ -67,7 +67,7 @@ func TestReminders(t *testing.T) {
 			for _, m := range f.emails(t, r.subject) {
 				for _, want := range []string{
 					"acme.test still needs re-validation: " + r.left + " left.",
-					"If it is not verified again by 1 Apr 2026 09:00 UTC, the domain will be deleted from the organization and 4 managed users with an address at it will be removed.",
+					"If it is not verified again by 1 Apr 2026 09:00 UTC, the domain will be deleted from the organization, and the managed users with an address at it (4 users) will be removed.",
 					"https://admin.example.test/admin/domains/" + fmt.Sprint(d.ID),
 				} {
 					if !strings.Contains(m.Body, want) {

@@ -142,7 +142,7 @@ func TestProofMissingStartsRevalidation(t *testing.T) {
 				for _, m := range f.emails(t, subject) {
 					for _, want := range []string{
 						"The proof that Acme Corp owns acme.test is missing.", why,
-						"If it is not verified again by 1 Apr 2026 09:00 UTC, the domain will be deleted from the organization and 4 managed users with an address at it will be removed.",
+						"If it is not verified again by 1 Apr 2026 09:00 UTC, the domain will be deleted from the organization, and the managed users with an address at it (4 users) will be removed.",
 						fmt.Sprintf("https://admin.example.test/admin/domains/%d", d.ID),
 					} {
 						if !strings.Contains(m.Body, want) {

@@ -4,31 +4,33 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"admincenter/internal/text"
 )
 
 // The product's emails. Each takes what it needs and returns the message;
 // callers enqueue it in the transaction of the change it reports.
 
-func VerifyEmail(to, name, link string) Email {
+func VerifyEmail(to, name, link string, valid time.Duration) Email {
 	return Email{To: to, Subject: "Verify your email address", Body: fmt.Sprintf(`Hello %s,
 
 Please confirm that %s is your email address by opening this link:
 
 %s
 
-The link is valid for 48 hours. If you did not sign up, you can ignore this email.
-`, name, to, link)}
+The link is valid for %s. If you did not sign up, you can ignore this email.
+`, name, to, link, text.Duration(valid))}
 }
 
-func PasswordReset(to, name, link string) Email {
+func PasswordReset(to, name, link string, valid time.Duration) Email {
 	return Email{To: to, Subject: "Reset your password", Body: fmt.Sprintf(`Hello %s,
 
 Someone asked to reset the password of %s. To choose a new password, open this link:
 
 %s
 
-The link is valid for one hour and can be used once. If you did not ask for this, you can ignore this email: your password stays the same.
-`, name, to, link)}
+The link is valid for %s and can be used once. If you did not ask for this, you can ignore this email: your password stays the same.
+`, name, to, link, text.Duration(valid))}
 }
 
 func RemovedFromOrganization(to, name, org, by string) Email {
@@ -68,13 +70,11 @@ The link is valid until %s. If you already have a login with this email address,
 }
 
 func usersSentence(n int64, deadline time.Time) string {
-	switch n {
-	case 0:
+	if n == 0 {
 		return fmt.Sprintf("If it is not verified again by %s, the domain will be deleted from the organization. No managed user would be removed.", at(deadline))
-	case 1:
-		return fmt.Sprintf("If it is not verified again by %s, the domain will be deleted from the organization and 1 managed user with an address at it will be removed.", at(deadline))
 	}
-	return fmt.Sprintf("If it is not verified again by %s, the domain will be deleted from the organization and %d managed users with an address at it will be removed.", at(deadline), n)
+	return fmt.Sprintf("If it is not verified again by %s, the domain will be deleted from the organization, and the managed users with an address at it (%s) will be removed.",
+		at(deadline), text.Count(n, "user"))
 }
 
 func at(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") }
@@ -117,7 +117,8 @@ The proof for %s is back: the domain is verified again for %s, and nobody will b
 func DomainExpired(to, name, org, domain string, removed []string, link string) Email {
 	list := "No managed user was removed."
 	if len(removed) > 0 {
-		list = fmt.Sprintf("These %d managed users were removed from %s. They keep their logins; their accounts stay with the organization:\n\n  %s", len(removed), org, strings.Join(removed, "\n  "))
+		list = fmt.Sprintf("Managed users removed from %s (%s); they keep their logins, and their accounts stay with the organization:\n\n  %s",
+			org, text.Count(len(removed), "user"), strings.Join(removed, "\n  "))
 	}
 	return Email{To: to, Subject: domain + " was deleted from " + org, Body: fmt.Sprintf(`Hello %s,
 

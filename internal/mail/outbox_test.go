@@ -160,14 +160,14 @@ func TestMessages(t *testing.T) {
 		bodyHas []string
 	}{
 		{
-			"verify email", mail.VerifyEmail("ada@example.com", "Ada", link),
+			"verify email", mail.VerifyEmail("ada@example.com", "Ada", link, 48*time.Hour),
 			"Verify your email address",
 			[]string{"Hello Ada,", "confirm that ada@example.com is your email", "\n" + link + "\n", "48 hours"},
 		},
 		{
-			"password reset", mail.PasswordReset("ada@example.com", "Ada", link),
+			"password reset", mail.PasswordReset("ada@example.com", "Ada", link, time.Hour),
 			"Reset your password",
-			[]string{"Hello Ada,", "password of ada@example.com", "\n" + link + "\n", "one hour", "used once"},
+			[]string{"Hello Ada,", "password of ada@example.com", "\n" + link + "\n", "1 hour", "used once"},
 		},
 		{
 			"removed", mail.RemovedFromOrganization("ada@example.com", "Ada", "Acme Ltd", "Bob"),

@@ -145,7 +145,7 @@ func (s *Service) sendVerification(tx *gorm.DB, u User) error {
 	if err != nil {
 		return err
 	}
-	return mail.Enqueue(tx, s.Now(), mail.VerifyEmail(u.Email, u.Name, s.link("/verify-email", token)))
+	return mail.Enqueue(tx, s.Now(), mail.VerifyEmail(u.Email, u.Name, s.link("/verify-email", token), verifyEmailTTL))
 }
 
 // linksPerHour bounds the links of one purpose emailed to one person, so
@@ -238,7 +238,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 		if err != nil {
 			return err
 		}
-		if err := mail.Enqueue(tx, s.Now(), mail.PasswordReset(u.Email, u.Name, s.link("/password/reset", token))); err != nil {
+		if err := mail.Enqueue(tx, s.Now(), mail.PasswordReset(u.Email, u.Name, s.link("/password/reset", token), passwordResetTTL)); err != nil {
 			return err
 		}
 		return audit.Record(tx, s.Now(), u.OrgID(), audit.Actor{ID: u.ID, Email: u.Email}, "user.password_reset_requested",

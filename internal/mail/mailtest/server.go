@@ -66,6 +66,7 @@ func Start(t testing.TB) *Server {
 	}()
 	t.Cleanup(func() {
 		s.Close()
+		l.Close() // Close misses the listener if Serve has not begun yet
 		<-done
 	})
 	ms.URL = &url.URL{Scheme: "smtp", Host: l.Addr().String()}
