@@ -258,13 +258,22 @@ func (s *Server) readUpload(next echo.HandlerFunc) echo.HandlerFunc {
 		exposeCSRF(c) // for the forms of a refusal's page
 		r := c.Request()
 		limit := int64(imports.UploadLimit + 64<<10)
-		if r.ContentLength > limit {
+		tooLarge := func() error {
+			// A browser still sending the file may not show an answer that
+			// comes before the end of its request: read the rest away
+			// first, as far as reason goes.
+			io.Copy(io.Discard, io.LimitReader(r.Body, 4*limit))
 			return s.renderImport(c, http.StatusRequestEntityTooLarge, apperr.MessageOf(imports.ErrTooLarge))
 		}
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+		if r.ContentLength > limit {
+			return tooLarge()
+		}
+		body := r.Body
+		r.Body = http.MaxBytesReader(c.Response(), body, limit)
 		if err := r.ParseMultipartForm(uploadMemory); err != nil {
 			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-				return s.renderImport(c, http.StatusRequestEntityTooLarge, apperr.MessageOf(imports.ErrTooLarge))
+				r.Body = body
+				return tooLarge()
 			}
 			return s.renderImport(c, http.StatusBadRequest, "The upload could not be read: send the file from the form on this page.")
 		}

@@ -354,7 +354,7 @@ func TestExpiryResumesAfterAStop(t *testing.T) {
 				if got := f.recipients(t, "acme.test was deleted from Acme Corp"); !slices.Equal(got, []string{"gina@globex.test", "olivia@acme.test"}) {
 					t.Fatalf("summary sent to %q", got)
 				}
-				if m := f.emails(t, "acme.test was deleted from Acme Corp")[0]; !strings.Contains(m.Body, fmt.Sprintf("These %d managed users were removed", people)) {
+				if m := f.emails(t, "acme.test was deleted from Acme Corp")[0]; !strings.Contains(m.Body, fmt.Sprintf("Managed users removed from Acme Corp (%d users)", people)) {
 					t.Fatalf("summary:\n%s", m.Body)
 				}
 				if n := len(f.audited(t, org.ID, "domain.expired")); n != 1 {
