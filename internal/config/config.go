@@ -50,9 +50,6 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("config: %s=%q: %s", e.Var, e.Value, e.Problem)
 }
 
-// FromEnv reads the configuration from the process environment.
-func FromEnv() (*Config, error) { return Load(os.Getenv) }
-
 // Load reads the configuration through getenv, so tests need not touch the
 // process environment.
 func Load(getenv func(string) string) (*Config, error) {
