@@ -1,6 +1,7 @@
 # Shared by the benchmark scripts: a throwaway PostgreSQL cluster, the
 # admincenter binary with the demo data, and a signed-in session.
 # Needs Debian's postgresql, curl and wrk; run as root.
+# BUILD_TAGS: Go build tags of the binary (bench adds --bench-baseline).
 
 PGPORT=${PGPORT:-55432}
 ADDR=${ADDR:-127.0.0.1:18080}
@@ -25,7 +26,7 @@ start_database() {
   pg pg_ctl -D "$work/data" -l "$work/pg.log" -o "-p $PGPORT -k $work -c listen_addresses=127.0.0.1 ${PGOPTS:-}" -w start >/dev/null
   psql -c 'CREATE DATABASE bench'
   export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/bench?sslmode=disable"
-  go build -o "$work/admincenter" ./cmd/admincenter
+  go build ${BUILD_TAGS:+-tags "$BUILD_TAGS"} -o "$work/admincenter" ./cmd/admincenter
   "$work/admincenter" demo >/dev/null 2>&1
   org=$(psql -d bench -tAc "SELECT id FROM organizations WHERE name = 'Acme Corp'")
 }

@@ -103,7 +103,7 @@ func newApp(t testing.TB, db *gorm.DB, env ...string) *app {
 	if a.svc, err = appsvc.New(cfg, db, clock.Now, bcrypt.MinCost); err != nil {
 		t.Fatal(err)
 	}
-	a.web = web.New(a.svc.Deps("test-secret-test-secret-test-secret"))
+	a.web = web.New(a.svc, "test-secret-test-secret-test-secret")
 	return a
 }
 

@@ -1,3 +1,5 @@
+//go:build bench
+
 package web
 
 import (
@@ -5,9 +7,15 @@ import (
 	"html"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 )
+
+// baseline is, in benchmark builds (go build -tags bench), the bare handler
+// the Domains page is measured against; the product binary has none (see
+// nobaseline.go).
+type baseline struct{ bare *echo.Echo }
 
 // EnableBaseline adds, for benchmarks only, a bare Echo handler under
 // /bench/baseline/: no middleware, no session, no template. It runs the
@@ -30,13 +38,14 @@ func (s *Server) EnableBaseline() {
 		w.WriteString("</table>")
 		return w.Flush()
 	})
-	s.baseline = bare
+	s.baseline.bare = bare
 }
 
-func (s *Server) serveBaseline(w http.ResponseWriter, r *http.Request) bool {
-	if s.baseline == nil || len(r.URL.Path) < len("/bench/baseline/") || r.URL.Path[:len("/bench/baseline/")] != "/bench/baseline/" {
+// serve answers the request when it is for the enabled baseline.
+func (b baseline) serve(w http.ResponseWriter, r *http.Request) bool {
+	if b.bare == nil || !strings.HasPrefix(r.URL.Path, "/bench/baseline/") {
 		return false
 	}
-	s.baseline.ServeHTTP(w, r)
+	b.bare.ServeHTTP(w, r)
 	return true
 }

@@ -9,56 +9,34 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"gorm.io/gorm"
 
-	"admincenter/internal/audit"
+	"admincenter/internal/app"
 	"admincenter/internal/config"
-	"admincenter/internal/domains"
-	"admincenter/internal/imports"
-	"admincenter/internal/invites"
-	"admincenter/internal/mail"
-	"admincenter/internal/orgs"
 	"admincenter/internal/sessionstore"
-	"admincenter/internal/users"
 )
-
-// Deps are the services the server calls.
-type Deps struct {
-	Config        *config.Config
-	DB            *gorm.DB // for /readyz
-	Users         *users.Service
-	Orgs          *orgs.Service
-	Domains       *domains.Service
-	Invites       *invites.Service
-	Imports       *imports.Service
-	Audit         *audit.Log
-	Outbox        *mail.Outbox
-	Now           func() time.Time
-	SessionSecret string
-}
 
 // Server serves the Admin Center.
 type Server struct {
-	Deps
+	*app.Services
 	echo     *echo.Echo
-	baseline *echo.Echo // benchmarks only; see EnableBaseline
+	baseline baseline // benchmarks only; see baseline.go
 	sessions *sessionstore.Store
 	metrics  *metrics
-	inFlight atomic.Int64 // page requests being served
 }
 
-// New builds the server and its routes.
-func New(d Deps) *Server {
-	s := &Server{Deps: d, echo: echo.New(), metrics: newMetrics()}
-	s.sessions = newSessionStore(d.DB, d.Now, d.SessionSecret, d.Config.SecureCookies())
+// New builds the server and its routes on the services. Its page requests
+// are counted into the services' pacer, so that their background work
+// gives way to people.
+func New(svc *app.Services, sessionSecret string) *Server {
+	s := &Server{Services: svc, echo: echo.New(), metrics: newMetrics()}
+	s.sessions = newSessionStore(svc.DB, svc.Now, sessionSecret, svc.Config.SecureCookies())
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
-	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
+	e.IPExtractor = ipExtractor(svc.Config.TrustedProxies)
 	e.HTTPErrorHandler = s.handleError
 	e.Use(
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}),
@@ -69,13 +47,13 @@ func New(d Deps) *Server {
 			XSSProtection:         "0",
 			ContentTypeNosniff:    "nosniff",
 			XFrameOptions:         "DENY",
-			HSTSMaxAge:            hstsMaxAge(d.Config),
+			HSTSMaxAge:            hstsMaxAge(svc.Config),
 			ReferrerPolicy:        "same-origin",
 			ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
 		}),
 	)
-	if d.Domains != nil && d.Domains.Metrics != nil {
-		s.Register(d.Domains.Metrics.Collectors(d.Domains)...)
+	if svc.Domains != nil && svc.Domains.Metrics != nil {
+		s.Register(svc.Domains.Metrics.Collectors(svc.Domains)...)
 	}
 	s.routes()
 	return s
@@ -103,29 +81,11 @@ func hstsMaxAge(c *config.Config) int {
 	return 0
 }
 
-// yieldPause is how long background work waits, per check, while people
-// are using the pages: it keeps going, at a fraction of its pace.
-const yieldPause = 50 * time.Millisecond
-
-// Yield waits a moment when page requests are being served, so that
-// background work (the domain re-checks) gives way to people.
-func (s *Server) Yield(ctx context.Context) {
-	if s.inFlight.Load() == 0 {
-		return
-	}
-	t := time.NewTimer(yieldPause)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
-}
-
-// countInFlight keeps count of the page requests being served.
+// countInFlight counts the page requests being served into the pacer.
 func (s *Server) countInFlight(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		s.inFlight.Add(1)
-		defer s.inFlight.Add(-1)
+		s.Pacer.Begin()
+		defer s.Pacer.End()
 		return next(c)
 	}
 }
@@ -135,7 +95,7 @@ func (s *Server) PurgeSessions() error { return s.sessions.Purge() }
 
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.serveBaseline(w, r) {
+	if s.baseline.serve(w, r) {
 		return
 	}
 	s.echo.ServeHTTP(w, r)

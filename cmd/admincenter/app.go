@@ -124,7 +124,7 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	withDemo := fs.Bool("demo", false, "add the demo data and turn on the development mailbox")
-	baseline := fs.Bool("bench-baseline", false, "benchmarks only: serve a bare handler at /bench/baseline/domains?org=ID")
+	baseline := baselineFlag(fs)
 	debugAddr := fs.String("debug-addr", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; never expose it")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
@@ -136,43 +136,77 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 		return err
 	}
 	if *withDemo {
-		// The demo shows every email at /dev/mailbox, reset links included:
-		// keep it on this machine unless told otherwise.
-		m.Config.Dev = true
-		if m.Getenv("ADMINCENTER_ADDR") == "" {
-			m.Config.Addr = "127.0.0.1:8080"
-		}
-		m.setupLogging()
-		if err := m.seedDemo(ctx); err != nil {
+		if err := m.startDemo(ctx); err != nil {
 			return err
 		}
 	}
+	svc, srv, err := m.newServer(ctx)
+	if err != nil {
+		return err
+	}
+	baseline(srv)
+	if *debugAddr != "" {
+		defer serveDebug(*debugAddr)()
+	}
+	var wg sync.WaitGroup
+	m.startBackground(ctx, &wg, svc, srv)
+	if m.Config.VerifyAllowPrivate {
+		slog.Warn("verify: ADMINCENTER_VERIFY_ALLOW_PRIVATE=true lets domain checks reach private and loopback addresses; use it only for testing")
+	}
+	err = srv.Run(ctx)
+	// Whatever stopped the server, the background work stops with it and
+	// gives its claims back before the database closes.
+	stop()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// startDemo adds the demo data and turns on the development mailbox. The
+// demo shows every email at /dev/mailbox, reset links included: it keeps
+// to this machine unless ADMINCENTER_ADDR says otherwise.
+func (m *Main) startDemo(ctx context.Context) error {
+	m.Config.Dev = true
+	if m.Getenv("ADMINCENTER_ADDR") == "" {
+		m.Config.Addr = "127.0.0.1:8080"
+	}
+	m.setupLogging()
+	return m.seedDemo(ctx)
+}
+
+// newServer builds the services and the web server on them, with the
+// session secret from the configuration or, when it has none, the one
+// generated once and kept in the database.
+func (m *Main) newServer(ctx context.Context) (*app.Services, *web.Server, error) {
 	secret := m.Config.SessionSecret
 	if secret == "" {
 		var err error
 		if secret, err = database.Secret(ctx, m.DB, "session_secret"); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
 	svc, err := app.New(m.Config, m.DB, m.Now, bcrypt.DefaultCost)
 	if err != nil {
-		return usageError{err}
+		return nil, nil, usageError{err}
 	}
-	srv := web.New(svc.Deps(secret))
-	svc.Domains.Pace = srv.Yield // re-checks give way to people using the pages
-	svc.Imports.Pace = srv.Yield
-	if *baseline {
-		slog.Warn("web: --bench-baseline serves /bench/baseline/ without authentication; use it only to benchmark")
-		srv.EnableBaseline()
-	}
+	return svc, web.New(svc, secret), nil
+}
 
-	var wg sync.WaitGroup
-	if *debugAddr != "" {
-		debug := &http.Server{Addr: *debugAddr, Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
-		slog.Warn("debug: serving the profiler", "addr", *debugAddr)
-		go debug.ListenAndServe()
-		defer debug.Close()
-	}
+// serveDebug serves Go's profiler on addr until the returned func is called.
+func serveDebug(addr string) (stop func()) {
+	debug := &http.Server{Addr: addr, Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
+	slog.Warn("debug: serving the profiler", "addr", addr)
+	go debug.ListenAndServe()
+	return func() { debug.Close() }
+}
+
+// startBackground starts, in wg, the background work of this instance
+// until ctx ends: housekeeping, the automatic domain checks, the imports
+// and, with SMTP_URL, the mail sender. The domain checks and the imports
+// give way to the server's page requests through the services' pacer.
+func (m *Main) startBackground(ctx context.Context, wg *sync.WaitGroup, svc *app.Services, srv *web.Server) {
 	wg.Go(func() {
 		every(ctx, time.Hour, nil, func() {
 			if err := errors.Join(srv.PurgeSessions(), svc.Users.Purge(ctx)); err != nil {
@@ -194,6 +228,12 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 			}
 		})
 	})
+	m.startMail(ctx, wg, srv)
+}
+
+// startMail starts the sender when SMTP_URL is set, and says where the
+// email stays when it is not. The outbox's series are on /metrics either way.
+func (m *Main) startMail(ctx context.Context, wg *sync.WaitGroup, srv *web.Server) {
 	mailMetrics := mail.NewMetrics(m.DB)
 	srv.Register(mailMetrics.Collectors()...)
 	switch {
@@ -206,18 +246,6 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 	default:
 		slog.Warn("mail: no SMTP_URL; emails stay in the outbox until one is set")
 	}
-	if m.Config.VerifyAllowPrivate {
-		slog.Warn("verify: ADMINCENTER_VERIFY_ALLOW_PRIVATE=true lets domain checks reach private and loopback addresses; use it only for testing")
-	}
-	err = srv.Run(ctx)
-	// Whatever stopped the server, the background work stops with it and
-	// gives its claims back before the database closes.
-	stop()
-	wg.Wait()
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
 }
 
 // Healthcheck asks the local server for /healthz, for container health checks.

@@ -17,12 +17,13 @@ import (
 	"admincenter/internal/invites"
 	"admincenter/internal/mail"
 	"admincenter/internal/orgs"
+	"admincenter/internal/pace"
 	"admincenter/internal/users"
 	"admincenter/internal/verify"
-	"admincenter/web"
 )
 
-// Services are the product's services, sharing one database and clock.
+// Services are the product's services, sharing one database, clock and
+// pacer.
 type Services struct {
 	Config  *config.Config
 	DB      *gorm.DB
@@ -34,6 +35,9 @@ type Services struct {
 	Imports *imports.Service
 	Audit   *audit.Log
 	Outbox  *mail.Outbox
+	// Pacer is counted into by whoever serves the pages (the web server);
+	// the automatic domain checks and the imports give way to them.
+	Pacer *pace.Pacer
 }
 
 // New builds the services. passwordCost is bcrypt's cost: tests lower it.
@@ -55,10 +59,11 @@ func New(cfg *config.Config, db *gorm.DB, now func() time.Time, passwordCost int
 	if err != nil {
 		return nil, err
 	}
+	pacer := &pace.Pacer{}
 	people := &users.Service{DB: db, Now: now, BaseURL: cfg.BaseURL, PasswordCost: passwordCost}
 	// Bulk import jobs renew their lease every batch: a short one lets a
 	// restarted instance resume a stopped import soon.
-	bulk := &imports.Service{DB: db, Now: now, BaseURL: cfg.BaseURL, Lease: min(cfg.ClaimLease, 30*time.Second)}
+	bulk := &imports.Service{DB: db, Now: now, BaseURL: cfg.BaseURL, Lease: min(cfg.ClaimLease, 30*time.Second), Pace: pacer.Yield}
 	people.OnEmailVerified = bulk.AddOnSignup
 	return &Services{
 		Config: cfg, DB: db, Now: now,
@@ -68,21 +73,14 @@ func New(cfg *config.Config, db *gorm.DB, now func() time.Time, passwordCost int
 			DB: db, Now: now, Checker: checker, Providers: providers, BaseURL: cfg.BaseURL,
 			RecheckInterval: cfg.RecheckInterval, PropagationWindow: cfg.PropagationWindow,
 			GracePeriod: cfg.GracePeriod, InconclusiveLimit: cfg.InconclusiveLimit, ClaimLease: cfg.ClaimLease,
-			Metrics: domains.NewMetrics(db),
+			Metrics: domains.NewMetrics(db), Pace: pacer.Yield,
 		},
 		Invites: &invites.Service{DB: db, Now: now, BaseURL: cfg.BaseURL, Providers: providers, Users: people},
 		Imports: bulk,
 		Audit:   &audit.Log{DB: db},
 		Outbox:  &mail.Outbox{DB: db},
+		Pacer:   pacer,
 	}, nil
-}
-
-// Deps are what the web server needs of the services.
-func (s *Services) Deps(sessionSecret string) web.Deps {
-	return web.Deps{
-		Config: s.Config, DB: s.DB, Now: s.Now, SessionSecret: sessionSecret,
-		Users: s.Users, Orgs: s.Orgs, Domains: s.Domains, Invites: s.Invites, Imports: s.Imports, Audit: s.Audit, Outbox: s.Outbox,
-	}
 }
 
 // rootCAs trusts the system's roots plus the certificates in SSL_CERT_FILE.
