@@ -23,11 +23,7 @@ import (
 // operator has not switched it on for the organization.
 func (s *Server) requireBulkImport(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		on, err := s.Imports.Enabled(c.Request().Context(), mustUser(c).OrgID())
-		if err != nil {
-			return err
-		}
-		if !on {
+		if !organization(c).BulkImport {
 			return apperr.New(apperr.NotFound, "There is no page at this address.")
 		}
 		return next(c)
@@ -97,16 +93,15 @@ func (s *Server) bulkImportView(c echo.Context, d domains.Domain, org string) (*
 	if d.Status != domains.Verified && d.Status != domains.Revalidating {
 		return nil, nil
 	}
-	ctx := c.Request().Context()
 	v := &templates.BulkImportView{
 		DomainID: d.ID, Unicode: d.UnicodeName, Org: org,
 		Verified: d.Status == domains.Verified, Revalidating: d.Status == domains.Revalidating,
 	}
-	on, err := s.Imports.Enabled(ctx, d.OrganizationID)
-	if err != nil || !on {
+	if !organization(c).BulkImport {
 		v.Gated = true
-		return v, err
+		return v, nil
 	}
+	var err error
 	v.Imports, err = s.importsTable(c, d)
 	v.Policy = d.SignupPolicy
 	return v, err
@@ -144,7 +139,7 @@ func (s *Server) requestReport(scope imports.Scope) echo.HandlerFunc {
 			return err
 		}
 		withoutReview := scope == imports.All && c.FormValue("mode") == "all"
-		imp, err := s.Imports.Request(c.Request().Context(), mustUser(c), id, scope, withoutReview)
+		imp, err := s.Imports.Request(c.Request().Context(), mustUser(c).ID, id, scope, withoutReview)
 		if apperr.CodeOf(err) == apperr.Conflict {
 			return s.renderDomain(c, http.StatusConflict, templates.Form{Message: apperr.MessageOf(err)})
 		}
@@ -295,7 +290,8 @@ func (s *Server) uploadReport(c echo.Context) error {
 		return err
 	}
 	defer file.Close()
-	imp, err := s.Imports.Upload(c.Request().Context(), mustUser(c), domainID, importID, file)
+	u := mustUser(c)
+	imp, err := s.Imports.Upload(c.Request().Context(), u.ID, u.OrgID(), domainID, importID, file)
 	if apperr.CodeOf(err) == apperr.Invalid {
 		return s.renderImport(c, http.StatusUnprocessableEntity, apperr.MessageOf(err))
 	}
@@ -340,7 +336,7 @@ func (s *Server) startImport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	imp, err := s.Imports.Start(c.Request().Context(), mustUser(c), domainID, importID)
+	imp, err := s.Imports.Start(c.Request().Context(), mustUser(c).ID, domainID, importID)
 	if apperr.CodeOf(err) == apperr.Conflict {
 		return s.renderStartPanel(c, http.StatusConflict, apperr.MessageOf(err))
 	}
@@ -377,7 +373,7 @@ func (s *Server) notifyUsers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	imp, err := s.Imports.RequestNotify(c.Request().Context(), mustUser(c), domainID, importID)
+	imp, err := s.Imports.RequestNotify(c.Request().Context(), mustUser(c).ID, domainID, importID)
 	if err != nil {
 		return err
 	}
@@ -418,7 +414,7 @@ func (s *Server) saveDomainSettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.Imports.SetPolicy(c.Request().Context(), mustUser(c), id, imports.SignupPolicy(c.FormValue("policy")))
+	err = s.Imports.SetPolicy(c.Request().Context(), mustUser(c).ID, id, imports.SignupPolicy(c.FormValue("policy")))
 	if apperr.CodeOf(err) == apperr.Invalid {
 		return s.renderDomain(c, http.StatusUnprocessableEntity, templates.Form{Message: apperr.MessageOf(err)})
 	}

@@ -46,7 +46,7 @@ func (a *app) runImports() {
 
 func (a *app) bulkImport(on bool) {
 	a.t.Helper()
-	if _, _, err := a.svc.Imports.SetFeature(context.Background(), "Acme Corp", on); err != nil {
+	if _, err := a.svc.Orgs.SetFeature(context.Background(), "Acme Corp", on); err != nil {
 		a.t.Fatal(err)
 	}
 }
@@ -224,7 +224,7 @@ func TestBulkImportAuthorization(t *testing.T) {
 		sam.get(report).want(t, http.StatusForbidden)
 		globex := a.client()
 		globex.login("owner@globex.test")
-		if _, _, err := a.svc.Imports.SetFeature(context.Background(), "Globex", true); err != nil {
+		if _, err := a.svc.Orgs.SetFeature(context.Background(), "Globex", true); err != nil {
 			t.Fatal(err)
 		}
 		globex.get(report).want(t, http.StatusNotFound)

@@ -141,7 +141,7 @@ func renderForm(c echo.Context, err error, values map[string]string, page func(t
 // takes the flash messages waiting in the session.
 func (s *Server) shell(c echo.Context, title, nav string) (templates.Shell, error) {
 	u := mustUser(c)
-	orgName, _ := c.Get(keyOrgName).(string)
+	orgName := organization(c).Name
 	sh := templates.Shell{Title: title, Nav: nav, UserName: u.Name, UserEmail: u.Email, CanAdmin: u.CanAdminister(), OrgName: orgName}
 	if u.CanAdminister() {
 		warnings, err := s.Domains.Warnings(c.Request().Context(), u.OrgID())

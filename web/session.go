@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"admincenter/internal/apperr"
+	"admincenter/internal/orgs"
 	"admincenter/internal/sessionstore"
 	"admincenter/internal/users"
 	"admincenter/templates"
@@ -25,7 +26,7 @@ const (
 
 	keySession = "session"
 	keyUser    = "user"
-	keyOrgName = "org_name"
+	keyOrg     = "organization"
 )
 
 // newSessionStore keeps sessions in the database, so every instance sees
@@ -52,14 +53,14 @@ func (s *Server) withSession(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(keySession, sess)
 		if id, ok := sess.Values["uid"].(int64); ok {
 			authAt, _ := sess.Values["auth_at"].(int64)
-			u, orgName, err := s.Users.WithOrganization(c.Request().Context(), id)
+			u, org, err := s.Orgs.Person(c.Request().Context(), id)
 			switch {
 			case apperr.CodeOf(err) == apperr.NotFound:
 			case err != nil:
 				return err
 			case u.Active() && !time.Unix(0, authAt).Before(u.SessionsValidAfter):
 				c.Set(keyUser, u)
-				c.Set(keyOrgName, orgName)
+				c.Set(keyOrg, org)
 			}
 		}
 		return next(c)
@@ -72,6 +73,13 @@ func session(c echo.Context) *sessions.Session { return c.Get(keySession).(*sess
 func currentUser(c echo.Context) (users.User, bool) {
 	u, ok := c.Get(keyUser).(users.User)
 	return u, ok
+}
+
+// organization returns the organization of the signed-in user, read with
+// them once per request (the zero Organization if none).
+func organization(c echo.Context) orgs.Organization {
+	org, _ := c.Get(keyOrg).(orgs.Organization)
+	return org
 }
 
 // mustUser returns the signed-in user on routes behind requireUser.

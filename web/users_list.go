@@ -22,7 +22,10 @@ func (s *Server) members(c echo.Context) error {
 	u := mustUser(c)
 	search := c.QueryParam("q")
 	importID, query := importFilter(c)
-	filter := orgs.MemberFilter{Search: search, ImportID: importID}
+	filter := orgs.MemberFilter{Search: search}
+	if importID != 0 {
+		filter.Among = s.Imports.ImportedUserIDs(importID)
+	}
 	p, err := s.Orgs.Members(c.Request().Context(), u.OrgID(), filter, pageParam(c))
 	var searchError string
 	if apperr.CodeOf(err) == apperr.Invalid {

@@ -67,7 +67,7 @@ func TestImportResumesAfterKill(t *testing.T) {
 		var owner users.User
 		db.Where("email = ?", "owner@acme.test").Take(&owner)
 		domainID := count(t, db, "SELECT id FROM domains WHERE name = 'acme.test'")
-		imp, err := svc.Imports.Request(context.Background(), owner, domainID, imports.All, true)
+		imp, err := svc.Imports.Request(context.Background(), owner.ID, domainID, imports.All, true)
 		if err != nil {
 			t.Fatal(err)
 		}

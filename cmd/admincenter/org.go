@@ -26,13 +26,13 @@ func (m *Main) Org(ctx context.Context, args []string) error {
 		return usageError{err}
 	}
 	on := args[3] == "on"
-	id, name, err := svc.Imports.SetFeature(ctx, args[1], on)
+	org, err := svc.Orgs.SetFeature(ctx, args[1], on)
 	if c := apperr.CodeOf(err); c == apperr.NotFound || c == apperr.Conflict {
 		return usageError{err}
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "Bulk User Import is %s for %s (organization %d).\n", args[3], name, id)
+	fmt.Fprintf(m.Stdout, "Bulk User Import is %s for %s (organization %d).\n", args[3], org.Name, org.ID)
 	return nil
 }

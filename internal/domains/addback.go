@@ -121,10 +121,8 @@ func (s *Service) addBackOne(ctx context.Context, actorID int64, d Domain, remov
 			return err
 		}
 		if r.Accounts != "" {
-			err := tx.Model(&users.Account{}).Where("id IN ? AND organization_id = ?", strings.Split(r.Accounts, ","), org.ID).
-				Update("owner_id", u.ID).Error
-			if err != nil {
-				return fmt.Errorf("domains: unable to give back the accounts of %d: %w", u.ID, err)
+			if err := orgs.GiveAccounts(tx, org.ID, strings.Split(r.Accounts, ","), u.ID); err != nil {
+				return err
 			}
 		}
 		if err := tx.Save(&r).Error; err != nil {

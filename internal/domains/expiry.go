@@ -146,18 +146,14 @@ func (s *Service) removeOne(ctx context.Context, exp Expiry, orgName string, rem
 		case verifiedToo:
 			r.Outcome, r.Detail = "skipped", "their address is also at a domain the organization has verified"
 		default:
-			var ids []string
-			if err := tx.Model(&users.Account{}).Where("owner_id = ? AND organization_id = ?", u.ID, exp.OrganizationID).Order("id").Pluck("id", &ids).Error; err != nil {
-				return fmt.Errorf("domains: unable to list the accounts of %d: %w", u.ID, err)
-			}
-			details, err := orgs.RemoveMembers(tx, exp.OrganizationID, []int64{u.ID})
+			removed, err := orgs.RemoveMembers(tx, exp.OrganizationID, []int64{u.ID})
 			if err != nil {
 				return err
 			}
-			r.Outcome, r.Accounts, r.Role = "removed", strings.Join(ids, ","), u.Role
+			r.Outcome, r.Accounts, r.Role = "removed", strings.Join(removed.Accounts, ","), u.Role
 			if err := audit.Record(tx, now, exp.OrganizationID, audit.System, "member.removed",
 				audit.Target{Type: "user", ID: strconv.FormatInt(u.ID, 10), Label: u.Email},
-				exp.UnicodeName+" expired; "+details); err != nil {
+				exp.UnicodeName+" expired; "+removed.Details()); err != nil {
 				return err
 			}
 			if err := mail.Enqueue(tx, now, mail.RemovedByExpiry(u.Email, u.Name, orgName, exp.UnicodeName)); err != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"admincenter/internal/apperr"
 	"admincenter/internal/users"
@@ -55,6 +56,32 @@ func EmailDomains(email string) []string {
 		name = strings.ToLower(ascii)
 	}
 	return selfAndParents(name)
+}
+
+// EmailAt is the SQL form of EmailDomains: the condition "the address in
+// the column email is at the domain, or under it", for a domain given by
+// two SQL expressions, its A-label and its U-label (bound values "?", or
+// columns): an address may spell an internationalized domain either way.
+// Addresses and names are stored in lowercase, and names hold no LIKE
+// wildcard (domain names are letters, digits, hyphens and dots).
+func EmailAt(email, ascii, unicode string) string {
+	return fmt.Sprintf("(%[1]s LIKE '%%@' || %[2]s OR %[1]s LIKE '%%.' || %[2]s OR %[1]s LIKE '%%@' || %[3]s OR %[1]s LIKE '%%.' || %[3]s)",
+		email, ascii, unicode)
+}
+
+// AtDomain is EmailAt for a domain given by its stored name (an A-label),
+// as a condition for Where.
+func AtDomain(email, name string) clause.Expr {
+	u := UnicodeOf(name)
+	return clause.Expr{SQL: EmailAt(email, "?", "?"), Vars: []any{name, name, u, u}}
+}
+
+// UnicodeOf returns the U-label form of a stored domain name.
+func UnicodeOf(ascii string) string {
+	if u, err := profile.ToUnicode(ascii); err == nil {
+		return u
+	}
+	return ascii
 }
 
 // selfAndParents lists a name and the names it is under, down to two

@@ -54,3 +54,42 @@ func TestAllowsEmail(t *testing.T) {
 		}
 	})
 }
+
+// "An address is at this domain, or under it" is one rule with a Go form,
+// EmailDomains, and an SQL form, AtDomain: both agree on every case, on
+// both databases.
+func TestEmailAtDomainIsOneRule(t *testing.T) {
+	cases := []struct {
+		email, domain string
+		at            bool
+	}{
+		{"ada@acme.test", "acme.test", true},
+		{"ada@eu.acme.test", "acme.test", true},
+		{"ada@a.b.acme.test", "acme.test", true},
+		{"ada@acme.test", "eu.acme.test", false},
+		{"ada@notacme.test", "acme.test", false},
+		{"ada@acme.testing", "acme.test", false},
+		{"ada@acme.test.evil", "acme.test", false},
+		{"ada.acme.test@gmail.com", "acme.test", false},
+		{"ada@xn--bcher-kva.test", "xn--bcher-kva.test", true},
+		{"ada@bücher.test", "xn--bcher-kva.test", true},
+		{"ada@shop.bücher.test", "xn--bcher-kva.test", true},
+		{"ada@shop.xn--bcher-kva.test", "xn--bcher-kva.test", true},
+		{"ada@bucher.test", "xn--bcher-kva.test", false},
+	}
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		for _, c := range cases {
+			if got := slices.Contains(domains.EmailDomains(c.email), c.domain); got != c.at {
+				t.Errorf("EmailDomains(%q) holds %s: %v, want %v", c.email, c.domain, got, c.at)
+			}
+			var n int64
+			err := db.Table("(SELECT ? AS email) AS t", c.email).Where(domains.AtDomain("t.email", c.domain)).Count(&n).Error
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := n == 1; got != c.at {
+				t.Errorf("AtDomain(%q, %s): %v, want %v", c.email, c.domain, got, c.at)
+			}
+		}
+	})
+}

@@ -2,7 +2,6 @@ package domains
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 
@@ -106,11 +105,7 @@ func (r *recorder) flush(batch []passed) {
 			if !updated[p.d.ID] {
 				continue
 			}
-			for _, res := range p.report.Results {
-				diag, _ := json.Marshal(res)
-				checks = append(checks, Check{DomainID: p.d.ID, CheckedAt: now, Method: res.Method, Outcome: res.Outcome,
-					Automatic: true, Summary: res.Summary, Diagnostics: string(diag)})
-			}
+			checks = append(checks, checksOf(p.d.ID, now, p.report, true)...)
 		}
 		if len(checks) == 0 {
 			return nil

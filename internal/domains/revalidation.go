@@ -75,16 +75,14 @@ func (s *Service) tellAdmins(t *transition, email func(to users.User, org string
 	if t.err != nil {
 		return
 	}
-	var org orgs.Organization
-	if err := t.tx.Take(&org, t.d.OrganizationID).Error; err != nil {
-		t.err = fmt.Errorf("domains: unable to read organization %d: %w", t.d.OrganizationID, err)
+	org, err := orgs.Lookup(t.tx, t.d.OrganizationID)
+	if err != nil {
+		t.err = err
 		return
 	}
-	var admins []users.User
-	err := t.tx.Where("organization_id = ? AND role IN ? AND deactivated_at IS NULL", org.ID, []users.Role{users.Owner, users.Admin}).
-		Order("id").Find(&admins).Error
+	admins, err := orgs.Admins(t.tx, org.ID)
 	if err != nil {
-		t.err = fmt.Errorf("domains: unable to list the admins of %d: %w", org.ID, err)
+		t.err = err
 		return
 	}
 	for _, a := range admins {
@@ -104,21 +102,15 @@ func (s *Service) domainLink(d Domain) string {
 	return u.String()
 }
 
-// emailAtDomain is the SQL condition "users.email is at domain ?" (the
-// domain itself or one of its subdomains), for a name given twice as its
-// A-label, then twice as its U-label: an address may use either form.
-const emailAtDomain = "(users.email LIKE '%@' || ? OR users.email LIKE '%.' || ? OR users.email LIKE '%@' || ? OR users.email LIKE '%.' || ?)"
-
 // atRiskQuery selects the managed users an expiry would remove: those at
 // the domain, but not the Owner and not those whose email is also at
 // another domain the organization has verified.
 func atRiskQuery(db *gorm.DB, d Domain) *gorm.DB {
-	return db.Table("users").
+	return db.Model(&users.User{}).
 		Where("users.organization_id = ? AND users.role <> ?", d.OrganizationID, users.Owner).
-		Where(emailAtDomain, d.Name, d.Name, d.UnicodeName, d.UnicodeName).
+		Where(AtDomain("users.email", d.Name)).
 		Where(`NOT EXISTS (SELECT 1 FROM domains other WHERE other.organization_id = users.organization_id
-			AND other.status = ? AND other.id <> ? AND (users.email LIKE '%@' || other.name OR users.email LIKE '%.' || other.name
-			OR users.email LIKE '%@' || other.unicode_name OR users.email LIKE '%.' || other.unicode_name))`,
+			AND other.status = ? AND other.id <> ? AND `+EmailAt("users.email", "other.name", "other.unicode_name")+`)`,
 			Verified, d.ID)
 }
 

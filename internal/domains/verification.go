@@ -330,16 +330,24 @@ func earliest(a, b time.Time) *time.Time {
 	return &a
 }
 
+// checksOf are the rows that keep a report in a domain's history, one per
+// method tried.
+func checksOf(domainID int64, now time.Time, report Report, automatic bool) []Check {
+	out := make([]Check, len(report.Results))
+	for i, r := range report.Results {
+		diag, _ := json.Marshal(r) // a Result always encodes: strings, numbers and slices of them
+		out[i] = Check{DomainID: domainID, CheckedAt: now, Method: r.Method, Outcome: r.Outcome, Automatic: automatic,
+			Summary: r.Summary, Diagnostics: string(diag)}
+	}
+	return out
+}
+
 func saveChecks(tx *gorm.DB, domainID int64, now time.Time, report Report, automatic bool) error {
-	for _, r := range report.Results {
-		diag, err := json.Marshal(r)
-		if err != nil {
-			return fmt.Errorf("domains: unable to encode a check report: %w", err)
-		}
-		c := Check{DomainID: domainID, CheckedAt: now, Method: r.Method, Outcome: r.Outcome, Automatic: automatic, Summary: r.Summary, Diagnostics: string(diag)}
-		if err := tx.Create(&c).Error; err != nil {
-			return fmt.Errorf("domains: unable to record a check of %d: %w", domainID, err)
-		}
+	if len(report.Results) == 0 {
+		return nil
+	}
+	if err := tx.Create(checksOf(domainID, now, report, automatic)).Error; err != nil {
+		return fmt.Errorf("domains: unable to record a check of %d: %w", domainID, err)
 	}
 	return nil
 }

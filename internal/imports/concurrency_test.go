@@ -34,7 +34,7 @@ func TestRequestsDuringBatchesOnPostgres(t *testing.T) {
 		f.people(t, name, people)
 
 		clicks := &clickLog{}
-		imp, err := f.svc.Request(f.ctx, f.owner, d.ID, imports.All, false)
+		imp, err := f.svc.Request(f.ctx, f.owner.ID, d.ID, imports.All, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,12 +45,12 @@ func TestRequestsDuringBatchesOnPostgres(t *testing.T) {
 		})
 		clicks.wait()
 		worker.wait(t, f)
-		if _, err := f.svc.RequestNotify(f.ctx, f.owner, d.ID, imp.ID); err != nil {
+		if _, err := f.svc.RequestNotify(f.ctx, f.owner.ID, d.ID, imp.ID); err != nil {
 			t.Fatal(err)
 		}
 		worker = f.runInBackground()
 		clicks.during(12, func(int) error { // Start import while the notice is emailed
-			_, err := f.svc.Start(f.ctx, f.owner, d.ID, imp.ID)
+			_, err := f.svc.Start(f.ctx, f.owner.ID, d.ID, imp.ID)
 			return err
 		})
 		clicks.during(10, func(i int) error { // Add Domain during the import
@@ -81,7 +81,7 @@ func TestRequestsDuringBatchesOnPostgres(t *testing.T) {
 		more := fmt.Sprintf("d%d.acme.test", round)
 		d2 := f.verifiedDomain(t, more)
 		f.people(t, more, people)
-		imp2, err := f.svc.Request(f.ctx, f.owner, d2.ID, imports.All, true)
+		imp2, err := f.svc.Request(f.ctx, f.owner.ID, d2.ID, imports.All, true)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -118,8 +118,8 @@ const UploadLimit = 64 << 20
 // selection. Rows may only be removed: a file with another header, a row
 // that is not in the report, a repeated row or a changed row is refused
 // with the first bad line, and nothing changes.
-func (s *Service) Upload(ctx context.Context, actor users.User, domainID, id int64, file io.Reader) (Import, error) {
-	imp, err := s.Get(ctx, actor.OrgID(), domainID, id)
+func (s *Service) Upload(ctx context.Context, actorID, orgID, domainID, id int64, file io.Reader) (Import, error) {
+	imp, err := s.Get(ctx, orgID, domainID, id)
 	if err != nil {
 		return imp, err
 	}
@@ -130,7 +130,7 @@ func (s *Service) Upload(ctx context.Context, actor users.User, domainID, id int
 	if err != nil {
 		return imp, err
 	}
-	return s.change(ctx, actor, domainID, id, func(tx *gorm.DB, _ domains.Domain, imp *Import) error {
+	return s.change(ctx, actorID, domainID, id, func(tx *gorm.DB, actor users.User, _ domains.Domain, imp *Import) error {
 		if imp.Status != Ready {
 			return apperr.Field("file", "This report started importing while the file was being read: nothing changed.")
 		}

@@ -123,7 +123,7 @@ func (f *fixture) reload(t *testing.T, u users.User) users.User {
 
 func (f *fixture) feature(t *testing.T, org string, on bool) {
 	t.Helper()
-	if _, _, err := f.svc.SetFeature(f.ctx, org, on); err != nil {
+	if _, err := (&orgs.Service{DB: f.db, Now: f.clk.Now}).SetFeature(f.ctx, org, on); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -131,7 +131,7 @@ func (f *fixture) feature(t *testing.T, org string, on bool) {
 // report requests a report and lets the worker generate it.
 func (f *fixture) report(t *testing.T, scope imports.Scope, withoutReview bool) imports.Import {
 	t.Helper()
-	imp, err := f.svc.Request(f.ctx, f.owner, f.domain.ID, scope, withoutReview)
+	imp, err := f.svc.Request(f.ctx, f.owner.ID, f.domain.ID, scope, withoutReview)
 	if err != nil {
 		t.Fatalf("Request: %v", err)
 	}

@@ -12,16 +12,16 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
+	"sync"
 	"time"
 
-	"golang.org/x/net/idna"
 	"gorm.io/gorm"
 
 	"admincenter/internal/apperr"
 	"admincenter/internal/audit"
 	"admincenter/internal/database"
 	"admincenter/internal/domains"
+	"admincenter/internal/orgs"
 	"admincenter/internal/text"
 	"admincenter/internal/users"
 )
@@ -172,106 +172,51 @@ type Service struct {
 	// background work gives way to people using the pages.
 	Pace func(ctx context.Context)
 
-	wake chan struct{}
+	wakeOnce sync.Once
+	wake     chan struct{}
 }
 
 // Wake returns a channel that receives when new work was recorded, so that
 // the worker need not wait for its next tick.
-func (s *Service) Wake() <-chan struct{} {
-	s.init()
+func (s *Service) Wake() <-chan struct{} { return s.wakeup() }
+
+func (s *Service) wakeup() chan struct{} {
+	s.wakeOnce.Do(func() { s.wake = make(chan struct{}, 1) })
 	return s.wake
 }
 
-func (s *Service) init() {
-	if s.wake == nil {
-		s.wake = make(chan struct{}, 1)
-	}
-}
-
 func (s *Service) kick() {
-	s.init()
 	select {
-	case s.wake <- struct{}{}:
+	case s.wakeup() <- struct{}{}:
 	default:
 	}
-}
-
-// Enabled reports whether the operator switched Bulk User Import on for the
-// organization.
-func (s *Service) Enabled(ctx context.Context, orgID int64) (bool, error) {
-	return enabled(s.DB.WithContext(ctx), orgID)
-}
-
-func enabled(db *gorm.DB, orgID int64) (bool, error) {
-	var on []bool
-	err := db.Table("organizations").Where("id = ?", orgID).Pluck("bulk_import", &on).Error
-	if err != nil {
-		return false, fmt.Errorf("imports: unable to read the features of organization %d: %w", orgID, err)
-	}
-	return len(on) == 1 && on[0], nil
-}
-
-// SetFeature switches Bulk User Import on or off for the organization with
-// this id or exact name; the operator's command calls it.
-func (s *Service) SetFeature(ctx context.Context, org string, on bool) (id int64, name string, err error) {
-	err = database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
-		var found []struct {
-			ID   int64
-			Name string
-		}
-		q := tx.Table("organizations").Select("id, name")
-		if n, perr := strconv.ParseInt(org, 10, 64); perr == nil {
-			q = q.Where("id = ? OR name = ?", n, org)
-		} else {
-			q = q.Where("name = ?", org)
-		}
-		if err := q.Find(&found).Error; err != nil {
-			return fmt.Errorf("imports: unable to find organization %q: %w", org, err)
-		}
-		switch len(found) {
-		case 0:
-			return apperr.New(apperr.NotFound, fmt.Sprintf("No organization has the id or name %q.", org))
-		case 1:
-		default:
-			return apperr.New(apperr.Conflict, fmt.Sprintf("Several organizations are named %q: give the id instead.", org))
-		}
-		id, name = found[0].ID, found[0].Name
-		if err := tx.Table("organizations").Where("id = ?", id).Update("bulk_import", on).Error; err != nil {
-			return fmt.Errorf("imports: unable to switch the feature of %q: %w", name, err)
-		}
-		return audit.Record(tx, s.Now(), id, audit.Actor{Email: "operator"}, "organization.feature_changed",
-			audit.Target{Type: "organization", ID: fmt.Sprint(id), Label: name}, "bulk-import "+onOff(on))
-	})
-	return id, name, err
-}
-
-func onOff(on bool) string {
-	if on {
-		return "on"
-	}
-	return "off"
 }
 
 // errGated answers for the routes of a gated feature that is off: they do
 // not exist for the organization.
 var errGated = apperr.New(apperr.NotFound, "Not found.")
 
-// domainFor returns the actor's organization's domain with the feature
-// on, locked in tx when it can be.
-func domainFor(tx *gorm.DB, actor users.User, domainID int64) (domains.Domain, error) {
+// domainFor re-reads the actor and their organization, checks that they
+// may use Bulk User Import, and returns the organization's domain, locked:
+// people, then the organization, then the domain (the lock order of
+// package database).
+func domainFor(tx *gorm.DB, actorID, domainID int64) (users.User, domains.Domain, error) {
 	var d domains.Domain
-	err := database.ForNoKeyUpdate(tx).Where("id = ? AND organization_id = ?", domainID, actor.OrgID()).Take(&d).Error
+	actor, org, err := orgs.Admin(tx, actorID)
+	if err != nil {
+		return actor, d, err
+	}
+	if !org.BulkImport {
+		return actor, d, errGated
+	}
+	err = database.ForNoKeyUpdate(tx).Where("id = ? AND organization_id = ?", domainID, org.ID).Take(&d).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return d, apperr.New(apperr.NotFound, "No such domain in this organization.")
+		return actor, d, apperr.New(apperr.NotFound, "No such domain in this organization.")
 	}
 	if err != nil {
-		return d, fmt.Errorf("imports: unable to read domain %d: %w", domainID, err)
+		return actor, d, fmt.Errorf("imports: unable to read domain %d: %w", domainID, err)
 	}
-	on, err := enabled(tx, d.OrganizationID)
-	if err == nil && !on {
-		err = errGated
-	}
-	return d, err
+	return actor, d, nil
 }
 
 // mustBeVerified refuses work on a domain that is not verified now.
@@ -290,10 +235,10 @@ func mustBeVerified(d domains.Domain, what string) error {
 // Request records a report of the domain's users in scope; the worker
 // generates it. withoutReview imports every eligible user as soon as the
 // report is ready.
-func (s *Service) Request(ctx context.Context, actor users.User, domainID int64, scope Scope, withoutReview bool) (Import, error) {
+func (s *Service) Request(ctx context.Context, actorID, domainID int64, scope Scope, withoutReview bool) (Import, error) {
 	var imp Import
 	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
-		d, err := domainFor(tx, actor, domainID)
+		actor, d, err := domainFor(tx, actorID, domainID)
 		if err != nil {
 			return err
 		}
@@ -316,7 +261,7 @@ func (s *Service) Request(ctx context.Context, actor users.User, domainID int64,
 			}
 		}
 		var n int64
-		if err := usersInScope(tx.Table("users"), imp).Count(&n).Error; err != nil {
+		if err := usersInScope(tx.Model(&users.User{}), imp).Count(&n).Error; err != nil {
 			return fmt.Errorf("imports: unable to count the users of %s: %w", d.Name, err)
 		}
 		imp.Expected = int(n)
@@ -349,16 +294,7 @@ func (s *Service) Request(ctx context.Context, actor users.User, domainID int64,
 
 // usersInScope narrows q, a query over users, to the users of imp's scope.
 func usersInScope(q *gorm.DB, imp Import) *gorm.DB {
-	// Addresses may spell an internationalized domain either way.
-	names := []string{imp.DomainName}
-	if u, err := idna.ToUnicode(imp.DomainName); err == nil && u != imp.DomainName {
-		names = append(names, u)
-	}
-	at := q.Session(&gorm.Session{NewDB: true})
-	for _, name := range names {
-		at = at.Or("email LIKE ? OR email LIKE ?", "%@"+name, "%."+name)
-	}
-	q = q.Where(at)
+	q = q.Where(domains.AtDomain("email", imp.DomainName))
 	switch imp.Scope {
 	case New:
 		q = q.Where("(organization_id IS NULL OR organization_id <> ?)", imp.OrganizationID)
@@ -375,13 +311,19 @@ func usersInScope(q *gorm.DB, imp Import) *gorm.DB {
 // leftOut selects the ids of users in the domain's earlier reports whom no
 // import took.
 func leftOut(db *gorm.DB, domainID, before int64) *gorm.DB {
-	q := db.Table("import_users").Select("import_users.user_id").
+	q := db.Model(&Row{}).Select("import_users.user_id").
 		Joins("JOIN imports ON imports.id = import_users.import_id").
 		Where("imports.domain_id = ? AND import_users.outcome <> ?", domainID, Done)
 	if before != 0 {
 		q = q.Where("imports.id < ?", before)
 	}
 	return q
+}
+
+// ImportedUserIDs selects, as a subquery, the ids of the users the import
+// brought in.
+func (s *Service) ImportedUserIDs(importID int64) *gorm.DB {
+	return s.DB.Model(&Row{}).Select("user_id").Where("import_id = ? AND outcome = ?", importID, Done)
 }
 
 // List returns the reports and imports of the actor's organization's
@@ -411,8 +353,8 @@ func (s *Service) Get(ctx context.Context, orgID, domainID, id int64) (Import, e
 
 // Start begins the import of a ready report: the worker imports its
 // selected users in batches.
-func (s *Service) Start(ctx context.Context, actor users.User, domainID, id int64) (Import, error) {
-	return s.change(ctx, actor, domainID, id, func(tx *gorm.DB, d domains.Domain, imp *Import) error {
+func (s *Service) Start(ctx context.Context, actorID, domainID, id int64) (Import, error) {
+	return s.change(ctx, actorID, domainID, id, func(tx *gorm.DB, actor users.User, d domains.Domain, imp *Import) error {
 		if imp.Status != Ready {
 			return apperr.New(apperr.Conflict, fmt.Sprintf("This report is %s: only a ready report can be imported.", imp.Status.Label()))
 		}
@@ -432,17 +374,17 @@ func (s *Service) Start(ctx context.Context, actor users.User, domainID, id int6
 
 // change runs f in a transaction, on the actor's domain and its report
 // locked, saves what f changed in the report, then wakes the worker.
-func (s *Service) change(ctx context.Context, actor users.User, domainID, id int64, f func(tx *gorm.DB, d domains.Domain, imp *Import) error) (Import, error) {
+func (s *Service) change(ctx context.Context, actorID, domainID, id int64, f func(tx *gorm.DB, actor users.User, d domains.Domain, imp *Import) error) (Import, error) {
 	var imp Import
 	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
-		d, err := domainFor(tx, actor, domainID)
+		actor, d, err := domainFor(tx, actorID, domainID)
 		if err != nil {
 			return err
 		}
 		if imp, err = lockImport(tx, d, id); err != nil {
 			return err
 		}
-		if err := f(tx, d, &imp); err != nil {
+		if err := f(tx, actor, d, &imp); err != nil {
 			return err
 		}
 		err = saveJob(tx, imp)
@@ -492,8 +434,8 @@ func lockImport(tx *gorm.DB, d domains.Domain, id int64) (Import, error) {
 
 // RequestNotify has the worker email every user the ready report's import
 // would take, telling them what changes.
-func (s *Service) RequestNotify(ctx context.Context, actor users.User, domainID, id int64) (Import, error) {
-	return s.change(ctx, actor, domainID, id, func(tx *gorm.DB, d domains.Domain, imp *Import) error {
+func (s *Service) RequestNotify(ctx context.Context, actorID, domainID, id int64) (Import, error) {
+	return s.change(ctx, actorID, domainID, id, func(tx *gorm.DB, actor users.User, d domains.Domain, imp *Import) error {
 		switch {
 		case imp.Status != Ready:
 			return apperr.New(apperr.Conflict, fmt.Sprintf("This report is %s: users are notified before their import starts.", imp.Status.Label()))

@@ -54,7 +54,7 @@ func TestImportMovesEligibleUsersWithTheirAccounts(t *testing.T) {
 		imp := f.report(t, imports.All, false)
 		// Between the report and the import, finn joins Globex.
 		f.member(t, f.finn, f.globex.ID, users.Standard)
-		if _, err := f.svc.Start(f.ctx, f.owner, f.domain.ID, imp.ID); err != nil {
+		if _, err := f.svc.Start(f.ctx, f.owner.ID, f.domain.ID, imp.ID); err != nil {
 			t.Fatal(err)
 		}
 		f.run(t)
@@ -92,7 +92,7 @@ func TestImportMovesEligibleUsersWithTheirAccounts(t *testing.T) {
 			t.Errorf("the owner got %d summary emails, want 1", n)
 		}
 		// Starting it again changes nothing.
-		if _, err := f.svc.Start(f.ctx, f.owner, f.domain.ID, imp.ID); apperr.CodeOf(err) != apperr.Conflict {
+		if _, err := f.svc.Start(f.ctx, f.owner.ID, f.domain.ID, imp.ID); apperr.CodeOf(err) != apperr.Conflict {
 			t.Errorf("Start again: %v, want a conflict", err)
 		}
 	})
@@ -113,16 +113,16 @@ func TestRevalidationStopsReportsAndImports(t *testing.T) {
 		f := newFixture(t, db)
 		imp := f.report(t, imports.All, false)
 		f.setStatus(t, domains.Revalidating)
-		_, err := f.svc.Request(f.ctx, f.owner, f.domain.ID, imports.All, false)
+		_, err := f.svc.Request(f.ctx, f.owner.ID, f.domain.ID, imports.All, false)
 		if apperr.CodeOf(err) != apperr.Conflict || !strings.Contains(err.Error(), "needs re-validation") {
 			t.Errorf("Request during re-validation: %v", err)
 		}
-		if _, err := f.svc.Start(f.ctx, f.owner, f.domain.ID, imp.ID); apperr.CodeOf(err) != apperr.Conflict {
+		if _, err := f.svc.Start(f.ctx, f.owner.ID, f.domain.ID, imp.ID); apperr.CodeOf(err) != apperr.Conflict {
 			t.Errorf("Start during re-validation: %v", err)
 		}
 		// A domain that goes into re-validation while importing stops the import.
 		f.setStatus(t, domains.Verified)
-		if _, err := f.svc.Start(f.ctx, f.owner, f.domain.ID, imp.ID); err != nil {
+		if _, err := f.svc.Start(f.ctx, f.owner.ID, f.domain.ID, imp.ID); err != nil {
 			t.Fatal(err)
 		}
 		f.setStatus(t, domains.Revalidating)
@@ -141,14 +141,11 @@ func TestGateOffAnswersNotFound(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
 		f.feature(t, "Acme Corp", false)
-		if _, err := f.svc.Request(f.ctx, f.owner, f.domain.ID, imports.All, false); apperr.CodeOf(err) != apperr.NotFound {
+		if _, err := f.svc.Request(f.ctx, f.owner.ID, f.domain.ID, imports.All, false); apperr.CodeOf(err) != apperr.NotFound {
 			t.Errorf("Request with the feature off: %v, want not found", err)
 		}
-		if _, _, err := f.svc.SetFeature(f.ctx, "No Such Org", true); apperr.CodeOf(err) != apperr.NotFound {
-			t.Errorf("SetFeature of an unknown organization: %v", err)
-		}
 		// Another organization's Owner cannot reach Acme's domain.
-		if _, err := f.svc.Request(f.ctx, f.gloria, f.domain.ID, imports.All, false); apperr.CodeOf(err) != apperr.NotFound {
+		if _, err := f.svc.Request(f.ctx, f.gloria.ID, f.domain.ID, imports.All, false); apperr.CodeOf(err) != apperr.NotFound {
 			t.Errorf("Request by Globex's Owner: %v, want not found", err)
 		}
 	})
@@ -157,10 +154,10 @@ func TestGateOffAnswersNotFound(t *testing.T) {
 func TestOneRunningJobPerDomain(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
-		if _, err := f.svc.Request(f.ctx, f.owner, f.domain.ID, imports.All, false); err != nil {
+		if _, err := f.svc.Request(f.ctx, f.owner.ID, f.domain.ID, imports.All, false); err != nil {
 			t.Fatal(err)
 		}
-		_, err := f.svc.Request(f.ctx, f.owner, f.domain.ID, imports.All, false)
+		_, err := f.svc.Request(f.ctx, f.owner.ID, f.domain.ID, imports.All, false)
 		if apperr.CodeOf(err) != apperr.Conflict {
 			t.Errorf("a second report while one is generating: %v, want a conflict", err)
 		}
@@ -182,7 +179,7 @@ func TestNewUsersAndUsersLeftOut(t *testing.T) {
 			t.Fatalf("new users report found %d: %v", fresh.Found, rows)
 		}
 		// Nothing new since: no empty report.
-		if _, err := f.svc.Request(f.ctx, f.owner, f.domain.ID, imports.New, false); apperr.CodeOf(err) != apperr.Conflict ||
+		if _, err := f.svc.Request(f.ctx, f.owner.ID, f.domain.ID, imports.New, false); apperr.CodeOf(err) != apperr.Conflict ||
 			!strings.Contains(err.Error(), "no new user to import") {
 			t.Errorf("a report of new users when there is none: %v", err)
 		}
@@ -217,10 +214,10 @@ func TestUsersLeftOutSayWhy(t *testing.T) {
 				kept = append(kept, l)
 			}
 		}
-		if _, err := f.svc.Upload(f.ctx, f.owner, f.domain.ID, first.ID, strings.NewReader(strings.Join(kept, "\r\n"))); err != nil {
+		if _, err := f.svc.Upload(f.ctx, f.owner.ID, f.owner.OrgID(), f.domain.ID, first.ID, strings.NewReader(strings.Join(kept, "\r\n"))); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.Start(f.ctx, f.owner, f.domain.ID, first.ID); err != nil {
+		if _, err := f.svc.Start(f.ctx, f.owner.ID, f.domain.ID, first.ID); err != nil {
 			t.Fatal(err)
 		}
 		f.run(t) // imports eve and emil; finn was removed from the file
@@ -256,11 +253,11 @@ func TestNotifyEmailsTheSelectedUsersOnce(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
 		imp := f.report(t, imports.All, false)
-		if _, err := f.svc.RequestNotify(f.ctx, f.owner, f.domain.ID, imp.ID); err != nil {
+		if _, err := f.svc.RequestNotify(f.ctx, f.owner.ID, f.domain.ID, imp.ID); err != nil {
 			t.Fatal(err)
 		}
 		f.run(t)
-		if _, err := f.svc.RequestNotify(f.ctx, f.owner, f.domain.ID, imp.ID); apperr.CodeOf(err) != apperr.Conflict {
+		if _, err := f.svc.RequestNotify(f.ctx, f.owner.ID, f.domain.ID, imp.ID); apperr.CodeOf(err) != apperr.Conflict {
 			t.Errorf("a second request: %v, want a conflict", err)
 		}
 		f.run(t)

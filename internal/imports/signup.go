@@ -33,12 +33,12 @@ func (p SignupPolicy) Label() string {
 
 // SetPolicy changes the domain's sign-up policy. Adding sign-ups
 // automatically needs the domain verified.
-func (s *Service) SetPolicy(ctx context.Context, actor users.User, domainID int64, p SignupPolicy) error {
+func (s *Service) SetPolicy(ctx context.Context, actorID, domainID int64, p SignupPolicy) error {
 	if p != InviteOnly && p != AutoAdd {
 		return apperr.Field("policy", "Choose Invite only or Automatically add new users.")
 	}
 	return database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
-		d, err := domainFor(tx, actor, domainID)
+		actor, d, err := domainFor(tx, actorID, domainID)
 		if err != nil {
 			return err
 		}
@@ -66,7 +66,7 @@ func (s *Service) AddOnSignup(tx *gorm.DB, u users.User) error {
 	}
 	var found []domains.Domain
 	err := tx.Where("status = ? AND signup_policy = ? AND name IN ?", domains.Verified, AutoAdd, domains.EmailDomains(u.Email)).
-		Where("organization_id IN (?)", tx.Session(&gorm.Session{NewDB: true}).Table("organizations").Select("id").Where("bulk_import")).
+		Where("organization_id IN (?)", orgs.WithBulkImport(tx.Session(&gorm.Session{NewDB: true}))).
 		Order("LENGTH(name) DESC").Limit(1).Find(&found).Error
 	if err != nil || len(found) == 0 {
 		return err

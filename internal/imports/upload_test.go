@@ -82,7 +82,7 @@ func TestUploadValidation(t *testing.T) {
 			{"a huge user id", all + strings.Repeat("9", 10<<10) + ",a,b,c,d,e,f,g,h\r\n", `the user_id "` + strings.Repeat("9", 60) + `"… is not a number`},
 		}...)
 		for _, tc := range refused {
-			_, err := f.svc.Upload(f.ctx, f.owner, f.domain.ID, imp.ID, strings.NewReader(tc.file))
+			_, err := f.svc.Upload(f.ctx, f.owner.ID, f.owner.OrgID(), f.domain.ID, imp.ID, strings.NewReader(tc.file))
 			if apperr.CodeOf(err) != apperr.Invalid || !strings.Contains(err.Error(), tc.message) {
 				t.Errorf("%s: %.300v, want a refusal saying %q", tc.name, err, tc.message)
 			}
@@ -97,14 +97,14 @@ func TestUploadValidation(t *testing.T) {
 		// What a spreadsheet does on saving is forgiven: a byte order mark,
 		// TRUE for true, LF line ends, the ' of a neutralized cell dropped.
 		edited := "\xef\xbb\xbf" + strings.ReplaceAll(strings.ReplaceAll(without("finn@acme.test"), ",true,", ",TRUE,"), "\r\n", "\n")
-		got, err := f.svc.Upload(f.ctx, f.owner, f.domain.ID, imp.ID, strings.NewReader(edited))
+		got, err := f.svc.Upload(f.ctx, f.owner.ID, f.owner.OrgID(), f.domain.ID, imp.ID, strings.NewReader(edited))
 		if err != nil {
 			t.Fatalf("Upload of a file with finn removed: %v", err)
 		}
 		if got.Selected != 2 || got.UploadedAt == nil {
 			t.Fatalf("selected %d, want 2", got.Selected)
 		}
-		if _, err := f.svc.Start(f.ctx, f.owner, f.domain.ID, imp.ID); err != nil {
+		if _, err := f.svc.Start(f.ctx, f.owner.ID, f.domain.ID, imp.ID); err != nil {
 			t.Fatal(err)
 		}
 		f.run(t)
@@ -113,7 +113,7 @@ func TestUploadValidation(t *testing.T) {
 		if got.Imported != 2 || rows["finn@acme.test"].Outcome != imports.Excluded || f.reload(t, f.finn).Managed() {
 			t.Errorf("imported %d, finn %s; want 2 and finn excluded", got.Imported, rows["finn@acme.test"].Outcome)
 		}
-		if _, err := f.svc.Upload(f.ctx, f.owner, f.domain.ID, imp.ID, strings.NewReader(all)); apperr.CodeOf(err) != apperr.Invalid {
+		if _, err := f.svc.Upload(f.ctx, f.owner.ID, f.owner.OrgID(), f.domain.ID, imp.ID, strings.NewReader(all)); apperr.CodeOf(err) != apperr.Invalid {
 			t.Errorf("Upload after the import: %v", err)
 		}
 	})
@@ -125,7 +125,7 @@ func TestUploadAcceptsANeutralizedCellWithoutItsQuote(t *testing.T) {
 		f.db.Model(&f.eve).Update("name", "=cmd")
 		imp := f.report(t, imports.All, false)
 		file := strings.Replace(strings.Join(f.reportLines(t, imp), "\n"), ",'=cmd,", ",=cmd,", 1)
-		if _, err := f.svc.Upload(f.ctx, f.owner, f.domain.ID, imp.ID, strings.NewReader(file)); err != nil {
+		if _, err := f.svc.Upload(f.ctx, f.owner.ID, f.owner.OrgID(), f.domain.ID, imp.ID, strings.NewReader(file)); err != nil {
 			t.Errorf("Upload: %v", err)
 		}
 	})
@@ -134,7 +134,7 @@ func TestUploadAcceptsANeutralizedCellWithoutItsQuote(t *testing.T) {
 func TestAutoAddOnSignup(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
-		if err := f.svc.SetPolicy(f.ctx, f.owner, f.domain.ID, imports.AutoAdd); err != nil {
+		if err := f.svc.SetPolicy(f.ctx, f.owner.ID, f.domain.ID, imports.AutoAdd); err != nil {
 			t.Fatal(err)
 		}
 		people := &users.Service{DB: db, Now: f.clk.Now, BaseURL: f.svc.BaseURL, PasswordCost: 4, OnEmailVerified: f.svc.AddOnSignup}
@@ -168,7 +168,7 @@ func TestAutoAddOnSignup(t *testing.T) {
 		if u := signUp("otto@acme.test"); u.Managed() {
 			t.Error("otto was added while the domain is in re-validation")
 		}
-		if err := f.svc.SetPolicy(f.ctx, f.owner, f.domain.ID, imports.AutoAdd); apperr.CodeOf(err) != apperr.Invalid {
+		if err := f.svc.SetPolicy(f.ctx, f.owner.ID, f.domain.ID, imports.AutoAdd); apperr.CodeOf(err) != apperr.Invalid {
 			t.Errorf("SetPolicy during re-validation: %v", err)
 		}
 		f.setStatus(t, domains.Verified)
@@ -177,7 +177,7 @@ func TestAutoAddOnSignup(t *testing.T) {
 			t.Error("pia was added with the feature off")
 		}
 		f.feature(t, "Acme Corp", true)
-		if err := f.svc.SetPolicy(f.ctx, f.owner, f.domain.ID, imports.InviteOnly); err != nil {
+		if err := f.svc.SetPolicy(f.ctx, f.owner.ID, f.domain.ID, imports.InviteOnly); err != nil {
 			t.Fatal(err)
 		}
 		if u := signUp("quinn@acme.test"); u.Managed() {
@@ -194,7 +194,7 @@ func TestTwoInstancesImportEachUserOnce(t *testing.T) {
 		for i := range 1200 {
 			f.person(t, fmt.Sprintf("many%d@acme.test", i), true, i%3)
 		}
-		imp, err := f.svc.Request(f.ctx, f.owner, f.domain.ID, imports.All, true)
+		imp, err := f.svc.Request(f.ctx, f.owner.ID, f.domain.ID, imports.All, true)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -110,11 +110,7 @@ func (s *Service) LeftOut(ctx context.Context, orgID, domainID int64, domainName
 // SelectedAccounts counts the accounts that the import of the report would
 // move with its users.
 func (s *Service) SelectedAccounts(ctx context.Context, imp Import) (int, error) {
-	var n int64
-	err := s.DB.WithContext(ctx).Table("accounts").Where("owner_id IN (?)",
-		s.DB.Model(&Row{}).Select("user_id").Where("import_id = ? AND reason = ? AND included", imp.ID, Eligible)).Count(&n).Error
-	if err != nil {
-		return 0, fmt.Errorf("imports: unable to count the accounts of %d: %w", imp.ID, err)
-	}
-	return int(n), nil
+	db := s.DB.WithContext(ctx)
+	n, err := users.CountAccounts(db, db.Model(&Row{}).Select("user_id").Where("import_id = ? AND reason = ? AND included", imp.ID, Eligible))
+	return int(n), err
 }

@@ -180,7 +180,7 @@ func (s *Service) generateBatch(tx *gorm.DB, imp *Import) error {
 		for i, u := range found {
 			ids[i] = u.ID
 		}
-		accounts, err := accountsOf(tx, ids)
+		accounts, err := users.AccountIDs(tx, ids)
 		if err != nil {
 			return err
 		}
@@ -231,22 +231,6 @@ func (s *Service) generateBatch(tx *gorm.DB, imp *Import) error {
 		"import.started", targetOf(*imp), text.Count(imp.Selected, "user")+" selected, without review")
 }
 
-// accountsOf returns the ids of the accounts each user owns.
-func accountsOf(tx *gorm.DB, userIDs []int64) (map[int64][]string, error) {
-	var accounts []struct {
-		ID      string
-		OwnerID int64
-	}
-	if err := tx.Table("accounts").Select("id, owner_id").Where("owner_id IN ?", userIDs).Order("id").Scan(&accounts).Error; err != nil {
-		return nil, fmt.Errorf("unable to read accounts: %w", err)
-	}
-	out := make(map[int64][]string, len(userIDs))
-	for _, a := range accounts {
-		out[a.OwnerID] = append(out[a.OwnerID], a.ID)
-	}
-	return out, nil
-}
-
 func domainOf(tx *gorm.DB, id int64) (domains.Domain, error) {
 	var d domains.Domain
 	if err := tx.Take(&d, id).Error; err != nil {
@@ -258,7 +242,7 @@ func domainOf(tx *gorm.DB, id int64) (domains.Domain, error) {
 // importBatch imports the next selected users: each user whom nothing has
 // made ineligible since the report joins the organization as a Standard
 // user with every account they own, and is emailed; the others are
-// skipped with their reason.
+// skipped with their reason. An import that may not go on stops.
 func (s *Service) importBatch(tx *gorm.DB, imp *Import) error {
 	d, err := domainOf(tx, imp.DomainID)
 	if err != nil {
@@ -268,10 +252,10 @@ func (s *Service) importBatch(tx *gorm.DB, imp *Import) error {
 	if err != nil {
 		return err
 	}
-	if !org.BulkImport {
+	switch {
+	case !org.BulkImport:
 		return s.stop(tx, imp, "Bulk User Import was switched off for "+org.Name+".")
-	}
-	if mustBeVerified(d, "import users") != nil {
+	case mustBeVerified(d, "import users") != nil:
 		return s.stop(tx, imp, d.UnicodeName+" needs re-validation: the import stopped until it is verified again.")
 	}
 	var rows []Row
@@ -283,59 +267,81 @@ func (s *Service) importBatch(tx *gorm.DB, imp *Import) error {
 	if len(rows) == 0 {
 		return s.complete(tx, imp, org.Name, d)
 	}
+	b, err := classify(tx, *imp, rows)
+	if err != nil {
+		return err
+	}
+	if err := s.apply(tx, imp, org, d, b); err != nil {
+		return err
+	}
+	imp.CursorID = rows[len(rows)-1].UserID
+	return nil
+}
+
+// batch is a batch of an import's users, as they are now: whom it takes,
+// with their accounts, and whom it skips, by reason.
+type batch struct {
+	take     []users.User
+	skip     map[Reason][]int64
+	accounts map[int64][]string
+}
+
+// classify locks the batch's users and decides again, as they are now,
+// whether each can be imported.
+func classify(tx *gorm.DB, imp Import, rows []Row) (batch, error) {
 	ids := make([]int64, len(rows))
 	for i, r := range rows {
 		ids[i] = r.UserID
 	}
 	var locked []users.User
 	if err := database.ForNoKeyUpdate(tx).Where("id IN ?", ids).Order("id").Find(&locked).Error; err != nil {
-		return fmt.Errorf("unable to lock users: %w", err)
+		return batch{}, fmt.Errorf("unable to lock users: %w", err)
 	}
-	now := s.Now()
-	var take []int64
-	skip := map[Reason][]int64{}
-	var entries []audit.Entry
-	var emails []mail.Email
-	accounts, err := accountsOf(tx, ids)
-	if err != nil {
-		return err
-	}
-	by := audit.Actor{Email: imp.StartedByEmail}
-	if imp.StartedBy != nil {
-		by.ID = *imp.StartedBy
-	}
+	b := batch{skip: map[Reason][]int64{}}
 	for _, u := range locked {
 		reason := reasonOf(u, imp.OrganizationID)
 		if reason == Eligible && !atDomain(u.Email, imp.DomainName) {
 			reason = AddressChanged
 		}
 		if reason != Eligible {
-			skip[reason] = append(skip[reason], u.ID)
+			b.skip[reason] = append(b.skip[reason], u.ID)
 			continue
 		}
-		take = append(take, u.ID)
+		b.take = append(b.take, u)
+	}
+	var err error
+	b.accounts, err = users.AccountIDs(tx, ids)
+	return b, err
+}
+
+// apply imports a classified batch: the users join with their accounts,
+// each is audited and emailed, and every row of the batch is settled.
+func (s *Service) apply(tx *gorm.DB, imp *Import, org orgs.Organization, d domains.Domain, b batch) error {
+	now := s.Now()
+	by := audit.Actor{Email: imp.StartedByEmail}
+	if imp.StartedBy != nil {
+		by.ID = *imp.StartedBy
+	}
+	take := make([]int64, len(b.take))
+	entries := make([]audit.Entry, len(b.take))
+	emails := make([]mail.Email, len(b.take))
+	for i, u := range b.take {
+		take[i] = u.ID
 		details := fmt.Sprintf("Bulk User Import #%d from %s", imp.ID, d.UnicodeName)
-		if a := accounts[u.ID]; len(a) > 0 {
+		if a := b.accounts[u.ID]; len(a) > 0 {
 			details += ", with accounts " + strings.Join(a, ", ")
 		}
-		entries = append(entries, audit.NewEntry(now, imp.OrganizationID, by, "user.imported",
-			audit.Target{Type: "user", ID: fmt.Sprint(u.ID), Label: u.Email}, details))
-		emails = append(emails, mail.Imported(u.Email, u.Name, org.Name, d.UnicodeName, imp.StartedByEmail, len(accounts[u.ID])))
+		entries[i] = audit.NewEntry(now, imp.OrganizationID, by, "user.imported",
+			audit.Target{Type: "user", ID: fmt.Sprint(u.ID), Label: u.Email}, details)
+		emails[i] = mail.Imported(u.Email, u.Name, org.Name, d.UnicodeName, imp.StartedByEmail, len(b.accounts[u.ID]))
 	}
-	if len(take) > 0 {
-		err := tx.Model(&users.User{}).Where("id IN ?", take).
-			Updates(map[string]any{"organization_id": imp.OrganizationID, "role": users.Standard, "joined_at": now}).Error
-		if err != nil {
-			return fmt.Errorf("unable to add users: %w", err)
-		}
-		if err := tx.Table("accounts").Where("owner_id IN ?", take).Update("organization_id", imp.OrganizationID).Error; err != nil {
-			return fmt.Errorf("unable to move accounts: %w", err)
-		}
-		if err := settle(tx, imp.ID, take, Done, "", now); err != nil {
-			return err
-		}
+	if err := orgs.JoinAll(tx, take, imp.OrganizationID, users.Standard, now); err != nil {
+		return err
 	}
-	for reason, ids := range skip {
+	if err := settle(tx, imp.ID, take, Done, "", now); err != nil {
+		return err
+	}
+	for reason, ids := range b.skip {
 		if err := settle(tx, imp.ID, ids, Skipped, reason, now); err != nil {
 			return err
 		}
@@ -348,11 +354,13 @@ func (s *Service) importBatch(tx *gorm.DB, imp *Import) error {
 		return err
 	}
 	imp.Imported += len(take)
-	imp.CursorID = rows[len(rows)-1].UserID
 	return nil
 }
 
 func settle(tx *gorm.DB, importID int64, userIDs []int64, outcome Outcome, reason Reason, now time.Time) error {
+	if len(userIDs) == 0 {
+		return nil
+	}
 	err := tx.Model(&Row{}).Where("import_id = ? AND user_id IN ?", importID, userIDs).
 		Updates(map[string]any{"outcome": outcome, "outcome_reason": reason, "done_at": now}).Error
 	if err != nil {

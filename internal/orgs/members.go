@@ -13,7 +13,6 @@ import (
 	"admincenter/internal/database"
 	"admincenter/internal/mail"
 	"admincenter/internal/paging"
-	"admincenter/internal/text"
 	"admincenter/internal/users"
 )
 
@@ -27,8 +26,8 @@ const memberColumns = "users.*, (SELECT COUNT(*) FROM accounts WHERE accounts.ow
 
 // MemberFilter narrows the list of members.
 type MemberFilter struct {
-	Search   string // in names and emails
-	ImportID int64  // only the users this bulk import brought in
+	Search string   // in names and emails
+	Among  *gorm.DB // if set, a subquery of the user ids to keep, such as those an import brought in
 }
 
 // Members returns one page of an organization's managed users: the Owner
@@ -41,10 +40,9 @@ func (s *Service) Members(ctx context.Context, orgID int64, filter MemberFilter,
 	if msg := users.CheckText("A search", search); msg != "" {
 		return p, apperr.Field("search", msg)
 	}
-	q := s.DB.WithContext(ctx).Table("users").Where("organization_id = ?", orgID)
-	if filter.ImportID != 0 {
-		q = q.Where("id IN (?)", s.DB.Table("import_users").Select("user_id").
-			Where("import_id = ? AND outcome = 'imported'", filter.ImportID))
+	q := s.DB.WithContext(ctx).Model(&users.User{}).Where("organization_id = ?", orgID)
+	if filter.Among != nil {
+		q = q.Where("id IN (?)", filter.Among)
 	}
 	if search != "" {
 		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(search)) + "%"
@@ -66,7 +64,7 @@ func (s *Service) Members(ctx context.Context, orgID int64, filter MemberFilter,
 // organizations are reported as not found.
 func (s *Service) Member(ctx context.Context, orgID, userID int64) (Member, error) {
 	var m []Member
-	err := s.DB.WithContext(ctx).Table("users").Select(memberColumns).
+	err := s.DB.WithContext(ctx).Model(&users.User{}).Select(memberColumns).
 		Where("id = ? AND organization_id = ?", userID, orgID).Scan(&m).Error
 	if err != nil {
 		return Member{}, fmt.Errorf("orgs: unable to read member %d: %w", userID, err)
@@ -169,35 +167,15 @@ func (s *Service) Remove(ctx context.Context, actorID, targetID int64) error {
 			return apperr.New(apperr.Conflict, "The Owner cannot be removed. Transfer ownership to someone else first.")
 		}
 		now := s.Now()
-		details, err := RemoveMembers(tx, org.ID, []int64{target.ID})
+		removed, err := RemoveMembers(tx, org.ID, []int64{target.ID})
 		if err != nil {
 			return err
 		}
-		if err := audit.Record(tx, now, org.ID, actorOf(actor), "member.removed", targetOf(target), details); err != nil {
+		if err := audit.Record(tx, now, org.ID, actorOf(actor), "member.removed", targetOf(target), removed.Details()); err != nil {
 			return err
 		}
 		return mail.Enqueue(tx, now, mail.RemovedFromOrganization(target.Email, target.Name, org.Name, actor.Name))
 	})
-}
-
-// RemoveMembers takes the given users out of the organization in tx and
-// gives their accounts to the Owner. It returns a note for the audit log.
-func RemoveMembers(tx *gorm.DB, orgID int64, userIDs []int64) (string, error) {
-	var owner users.User
-	if err := tx.Where("organization_id = ? AND role = ?", orgID, users.Owner).Take(&owner).Error; err != nil {
-		return "", fmt.Errorf("orgs: unable to find the Owner of %d: %w", orgID, err)
-	}
-	moved := tx.Model(&users.Account{}).
-		Where("owner_id IN ? AND organization_id = ?", userIDs, orgID).Update("owner_id", owner.ID)
-	if moved.Error != nil {
-		return "", fmt.Errorf("orgs: unable to hand accounts to the Owner: %w", moved.Error)
-	}
-	err := tx.Model(&users.User{}).Where("id IN ? AND organization_id = ? AND role <> ?", userIDs, orgID, users.Owner).
-		Updates(map[string]any{"organization_id": nil, "role": nil, "joined_at": nil}).Error
-	if err != nil {
-		return "", fmt.Errorf("orgs: unable to remove members of %d: %w", orgID, err)
-	}
-	return fmt.Sprintf("%s now owned by %s", text.Count(moved.RowsAffected, "account"), owner.Email), nil
 }
 
 // TransferOwnership makes a member the Owner; the old Owner becomes an

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -98,19 +99,76 @@ func Lookup(db *gorm.DB, id int64) (Organization, error) {
 	return org, nil
 }
 
-// Join makes the user a managed member with role, in tx; their accounts
-// join the organization with them.
-func Join(tx *gorm.DB, userID, orgID int64, role users.Role, now time.Time) error {
-	err := tx.Model(&users.User{}).Where("id = ?", userID).
-		Updates(map[string]any{"organization_id": orgID, "role": role, "joined_at": now}).Error
-	if err != nil {
-		return fmt.Errorf("orgs: unable to add user %d to organization %d: %w", userID, orgID, err)
+// Person returns a user and the organization that manages them (the zero
+// Organization if none), in one query: every signed-in page needs both.
+func (s *Service) Person(ctx context.Context, userID int64) (users.User, Organization, error) {
+	var row struct {
+		users.User
+		OrgName       *string
+		OrgCreatedAt  *time.Time
+		OrgBulkImport *bool
 	}
-	err = tx.Model(&users.Account{}).Where("owner_id = ?", userID).Update("organization_id", orgID).Error
-	if err != nil {
-		return fmt.Errorf("orgs: unable to move the accounts of user %d: %w", userID, err)
+	err := s.DB.WithContext(ctx).Model(&users.User{}).
+		Select("users.*, organizations.name AS org_name, organizations.created_at AS org_created_at, organizations.bulk_import AS org_bulk_import").
+		Joins("LEFT JOIN organizations ON organizations.id = users.organization_id").
+		Where("users.id = ?", userID).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return users.User{}, Organization{}, apperr.New(apperr.NotFound, "No such user.")
 	}
-	return nil
+	if err != nil {
+		return users.User{}, Organization{}, fmt.Errorf("orgs: unable to read user %d: %w", userID, err)
+	}
+	var org Organization
+	if row.OrgName != nil {
+		org = Organization{ID: row.OrgID(), Name: *row.OrgName, CreatedAt: *row.OrgCreatedAt, BulkImport: *row.OrgBulkImport}
+	}
+	return row.User, org, nil
+}
+
+// WithBulkImport selects the ids of the organizations with Bulk User
+// Import on, as a subquery.
+func WithBulkImport(db *gorm.DB) *gorm.DB {
+	return db.Model(&Organization{}).Select("id").Where("bulk_import")
+}
+
+// SetFeature switches Bulk User Import on or off for the organization with
+// this id or exact name; the operator's command calls it.
+func (s *Service) SetFeature(ctx context.Context, idOrName string, on bool) (Organization, error) {
+	var org Organization
+	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
+		var found []Organization
+		q := database.ForNoKeyUpdate(tx)
+		if n, perr := strconv.ParseInt(idOrName, 10, 64); perr == nil {
+			q = q.Where("id = ? OR name = ?", n, idOrName)
+		} else {
+			q = q.Where("name = ?", idOrName)
+		}
+		if err := q.Find(&found).Error; err != nil {
+			return fmt.Errorf("orgs: unable to find organization %q: %w", idOrName, err)
+		}
+		switch len(found) {
+		case 0:
+			return apperr.New(apperr.NotFound, fmt.Sprintf("No organization has the id or name %q.", idOrName))
+		case 1:
+		default:
+			return apperr.New(apperr.Conflict, fmt.Sprintf("Several organizations are named %q: give the id instead.", idOrName))
+		}
+		org = found[0]
+		org.BulkImport = on
+		if err := tx.Model(&org).Update("bulk_import", on).Error; err != nil {
+			return fmt.Errorf("orgs: unable to switch the feature of %q: %w", org.Name, err)
+		}
+		return audit.Record(tx, s.Now(), org.ID, audit.Actor{Email: "operator"}, "organization.feature_changed",
+			audit.Target{Type: "organization", ID: fmt.Sprint(org.ID), Label: org.Name}, "bulk-import "+onOff(on))
+	})
+	return org, err
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }
 
 func lockUser(tx *gorm.DB, id int64) (users.User, error) {

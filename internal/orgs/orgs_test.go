@@ -279,3 +279,40 @@ func TestTransferOwnership(t *testing.T) {
 		}
 	})
 }
+
+// The operator switches Bulk User Import by an organization's id or exact
+// name; an unknown or ambiguous one is refused and nothing changes.
+func TestSetFeature(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		f := newFixture(db)
+		ctx := context.Background()
+		acme, err := f.orgs.Create(ctx, f.person(t, "olivia@acme.test", true, 0).ID, "Acme Corp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, email := range []string{"a@twin.test", "b@twin.test"} {
+			if _, err := f.orgs.Create(ctx, f.person(t, email, true, 0).ID, "Twins"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := f.orgs.SetFeature(ctx, "Acme Corp", true)
+		if err != nil || got.ID != acme.ID || !got.BulkImport {
+			t.Fatalf("SetFeature(Acme Corp) = %+v, %v", got, err)
+		}
+		if got, err = f.orgs.SetFeature(ctx, fmt.Sprint(acme.ID), false); err != nil || got.BulkImport {
+			t.Fatalf("SetFeature(id) = %+v, %v", got, err)
+		}
+		if _, err := f.orgs.SetFeature(ctx, "No Such Org", true); apperr.CodeOf(err) != apperr.NotFound {
+			t.Errorf("an unknown organization: %v", err)
+		}
+		if _, err := f.orgs.SetFeature(ctx, "Twins", true); apperr.CodeOf(err) != apperr.Conflict {
+			t.Errorf("two organizations of that name: %v", err)
+		}
+		var on int64
+		db.Model(&orgs.Organization{}).Where("bulk_import").Count(&on)
+		entries, _ := (&audit.Log{DB: db}).ForTarget(ctx, acme.ID, "organization", fmt.Sprint(acme.ID), 10)
+		if on != 0 || len(entries) < 3 || entries[0].Details != "bulk-import off" || entries[1].Details != "bulk-import on" {
+			t.Fatalf("%d organizations on; audit %+v", on, entries)
+		}
+	})
+}

@@ -72,3 +72,27 @@ func (s *Service) Accounts(ctx context.Context, userID int64) ([]Account, error)
 	}
 	return out, nil
 }
+
+// AccountIDs returns the ids of the accounts each of these users owns,
+// in order.
+func AccountIDs(db *gorm.DB, ownerIDs []int64) (map[int64][]string, error) {
+	var accounts []Account
+	if err := db.Select("id, owner_id").Where("owner_id IN ?", ownerIDs).Order("id").Find(&accounts).Error; err != nil {
+		return nil, fmt.Errorf("users: unable to read accounts: %w", err)
+	}
+	out := make(map[int64][]string, len(ownerIDs))
+	for _, a := range accounts {
+		out[a.OwnerID] = append(out[a.OwnerID], a.ID)
+	}
+	return out, nil
+}
+
+// CountAccounts counts the accounts of the users that owners, a subquery
+// of user ids, selects.
+func CountAccounts(db *gorm.DB, owners *gorm.DB) (int64, error) {
+	var n int64
+	if err := db.Model(&Account{}).Where("owner_id IN (?)", owners).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("users: unable to count accounts: %w", err)
+	}
+	return n, nil
+}

@@ -316,29 +316,6 @@ func (s *Service) ByID(ctx context.Context, id int64) (User, error) {
 	return byID(s.DB.WithContext(ctx), id)
 }
 
-// WithOrganization returns a user and the name of the organization that
-// manages them ("" if none), in one query: every page needs both.
-func (s *Service) WithOrganization(ctx context.Context, id int64) (User, string, error) {
-	var row struct {
-		User
-		OrgName *string
-	}
-	err := s.DB.WithContext(ctx).Table("users").
-		Select("users.*, organizations.name AS org_name").
-		Joins("LEFT JOIN organizations ON organizations.id = users.organization_id").
-		Where("users.id = ?", id).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return User{}, "", apperr.New(apperr.NotFound, "No such user.")
-	}
-	if err != nil {
-		return User{}, "", fmt.Errorf("users: unable to read user %d: %w", id, err)
-	}
-	if row.OrgName == nil {
-		return row.User, "", nil
-	}
-	return row.User, *row.OrgName, nil
-}
-
 func byID(db *gorm.DB, id int64) (User, error) {
 	var u User
 	err := db.Take(&u, id).Error
