@@ -91,30 +91,6 @@ func (p Pager) summary() string {
 	return fmt.Sprintf("%s · page %d of %d", text.Count(p.Total, p.Noun), p.Number, p.Pages)
 }
 
-// when formats a time for tables and facts, in UTC.
-func when(t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	return t.UTC().Format("2 Jan 2006 15:04 UTC")
-}
-
-// whenPtr is when for times that may be absent.
-func whenPtr(t *time.Time) string {
-	if t == nil {
-		return "—"
-	}
-	return when(*t)
-}
-
-// day formats a date, in UTC.
-func day(t *time.Time) string {
-	if t == nil || t.IsZero() {
-		return "—"
-	}
-	return t.UTC().Format("2 Jan 2006")
-}
-
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func itoa[T ~int | ~int64](n T) string { return strconv.FormatInt(int64(n), 10) }

@@ -17,7 +17,7 @@ func banner(w domains.Warning, now time.Time) templates.Banner {
 	}
 	return templates.Banner{
 		Text: fmt.Sprintf("%s needs re-validation: %s left. Unless it is verified again by %s, it will be deleted from your organization. %s",
-			w.Name, text.Left(w.Deadline.Sub(now)), w.Deadline.UTC().Format("2 Jan 2006 15:04 UTC"), users),
+			w.Name, text.Left(w.Deadline.Sub(now)), text.Time(w.Deadline), users),
 		LinkText: "Re-validate " + w.Name,
 		Link:     fmt.Sprintf("/admin/domains/%d", w.DomainID),
 	}

@@ -134,9 +134,9 @@ func (s *Server) schedule(d domains.Domain) string {
 		return "—"
 	case d.Status == domains.Pending && d.WindowEndsAt != nil:
 		return fmt.Sprintf("%s; automatic checks continue until %s (%s after the last Verify Domain click).",
-			dateOrDash(d.NextCheckAt), dateOrDash(d.WindowEndsAt), window)
+			text.TimeOf(d.NextCheckAt), text.TimeOf(d.WindowEndsAt), window)
 	}
-	return fmt.Sprintf("%s (%s)", dateOrDash(d.NextCheckAt), text.Every(s.Config.RecheckInterval))
+	return fmt.Sprintf("%s (%s)", text.TimeOf(d.NextCheckAt), text.Every(s.Config.RecheckInterval))
 }
 
 func outcomeLabel(o verify.Outcome) string {

@@ -1,12 +1,14 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/labstack/echo/v4"
 
 	"admincenter/internal/apperr"
 	"admincenter/internal/domains"
+	"admincenter/internal/text"
 	"admincenter/internal/verify"
 	"admincenter/templates"
 )
@@ -22,7 +24,7 @@ func (s *Server) verifyDomain(c echo.Context) error {
 	d, report, err := s.Domains.Verify(c.Request().Context(), mustUser(c).ID, id, method)
 	page := fmt.Sprintf("/admin/domains/%d?tab=%s", id, method)
 	switch {
-	case err == domains.ErrVerifiedElsewhere:
+	case errors.Is(err, domains.ErrVerifiedElsewhere):
 		return s.renderDomain(c, statusOf[apperr.Conflict], templates.Form{Message: apperr.MessageOf(err)})
 	case err != nil:
 		return err
@@ -39,7 +41,7 @@ func (s *Server) verifyDomain(c echo.Context) error {
 	msg := "Not verified yet. See below what we looked for and what we found."
 	if d.Status == domains.Revalidating {
 		msg = fmt.Sprintf("The proof of %s is missing. Restore it before %s, or the domain will be deleted from your organization. See below what we looked for and what we found.",
-			d.UnicodeName, d.DeadlineAt.UTC().Format("2 Jan 2006 15:04 UTC"))
+			d.UnicodeName, text.TimeOf(d.DeadlineAt))
 	}
 	if err := s.warn(c, msg); err != nil {
 		return err
@@ -58,7 +60,7 @@ func (s *Server) verifiedNotice(d domains.Domain, report domains.Report) string 
 	check := report.Decisive(d.VerifiedMethod)
 	msg := fmt.Sprintf("%s stays verified: the check of its %s could not be completed. %s", d.UnicodeName, check.Method.Label(), check.Summary)
 	if from, ok := s.Domains.MissingFrom(d); ok {
-		msg += " If the checks keep failing, from " + from.UTC().Format("2 Jan 2006 15:04 UTC") +
+		msg += " If the checks keep failing, from " + text.Time(from) +
 			" they count as a missing proof and re-validation starts."
 	}
 	return msg

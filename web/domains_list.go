@@ -23,13 +23,6 @@ func asciiIfDifferent(d domains.Domain) string {
 	return d.Name
 }
 
-func dateOrDash(t *time.Time) string {
-	if t == nil {
-		return "—"
-	}
-	return t.UTC().Format("2 Jan 2006 15:04 UTC")
-}
-
 func (s *Server) domains(c echo.Context) error {
 	list, err := s.Domains.List(c.Request().Context(), mustUser(c).OrgID())
 	if err != nil {
@@ -48,7 +41,7 @@ func (s *Server) domains(c echo.Context) error {
 		v.Rows = append(v.Rows, templates.DomainRow{
 			ID: d.ID, Unicode: d.UnicodeName, ASCII: asciiIfDifferent(d),
 			Status: d.Status.Label(), StatusKind: statusKinds[d.Status], StatusNote: statusNote(d, s.Now()), Method: method.Label(),
-			VerifiedAt: dateOrDash(d.VerifiedAt), LastChecked: dateOrDash(d.LastCheckedAt), NextCheck: dateOrDash(d.NextCheckAt),
+			VerifiedAt: text.TimeOf(d.VerifiedAt), LastChecked: text.TimeOf(d.LastCheckedAt), NextCheck: text.TimeOf(d.NextCheckAt),
 		})
 	}
 	return render(c, http.StatusOK, templates.DomainsPage(sh, v))

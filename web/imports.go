@@ -179,7 +179,7 @@ func (s *Server) renderImport(c echo.Context, status int, uploadError string) er
 	}
 	v.Selection = fmt.Sprintf("All %s eligible", text.Count(imp.Selected, "user"))
 	if imp.UploadedAt != nil {
-		v.Selection = fmt.Sprintf("%s kept in the file uploaded %s", text.Count(imp.Selected, "user"), dateOrDash(imp.UploadedAt))
+		v.Selection = fmt.Sprintf("%s kept in the file uploaded %s", text.Count(imp.Selected, "user"), text.TimeOf(imp.UploadedAt))
 	}
 	if imp.Status == imports.Generating {
 		v.Selection = "Known when the report is ready"
@@ -212,7 +212,7 @@ func notifyStatus(imp imports.Import) string {
 	case imp.NotifiedAt == nil:
 		return fmt.Sprintf("Emailing the users, at the request of %s: %d of %d so far.", imp.NotifyRequestedBy, imp.Notified, imp.Selected)
 	}
-	return fmt.Sprintf("%s emailed on %s, at the request of %s.", text.Count(imp.Notified, "user"), dateOrDash(imp.NotifiedAt), imp.NotifyRequestedBy)
+	return fmt.Sprintf("%s emailed on %s, at the request of %s.", text.Count(imp.Notified, "user"), text.TimeOf(imp.NotifiedAt), imp.NotifyRequestedBy)
 }
 
 // reportCSV streams the report; its memory stays flat whatever its size.

@@ -11,6 +11,7 @@ import (
 
 	"admincenter/internal/app"
 	"admincenter/internal/domains"
+	"admincenter/internal/text"
 )
 
 // Domains runs the operator commands about domains:
@@ -68,9 +69,9 @@ func printRecheck(w io.Writer, r domains.Rechecked) {
 		}
 	}
 	if r.After.NextCheckAt != nil {
-		fmt.Fprintf(w, "  next automatic check: %s\n", r.After.NextCheckAt.UTC().Format("2 Jan 2006 15:04:05 UTC"))
+		fmt.Fprintf(w, "  next automatic check: %s\n", text.Precise(*r.After.NextCheckAt))
 	}
 	if r.After.DeadlineAt != nil {
-		fmt.Fprintf(w, "  re-validation deadline: %s\n", r.After.DeadlineAt.UTC().Format("2 Jan 2006 15:04:05 UTC"))
+		fmt.Fprintf(w, "  re-validation deadline: %s\n", text.Precise(*r.After.DeadlineAt))
 	}
 }

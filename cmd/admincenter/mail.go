@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"admincenter/internal/mail"
+	"admincenter/internal/text"
 )
 
 const mailUsage = "usage: admincenter mail retry [--failed]"
@@ -62,7 +63,7 @@ func (m *Main) sendDueMail(ctx context.Context) error {
 			fmt.Fprintf(m.Stdout, "  failed  #%d to %s: %v; given up\n", msg.ID, msg.Recipient, err)
 		default:
 			fmt.Fprintf(m.Stdout, "  not yet #%d to %s: %v; next attempt %s\n", msg.ID, msg.Recipient, err,
-				msg.NextAttemptAt.UTC().Format("2 Jan 2006 15:04:05 UTC"))
+				text.Precise(msg.NextAttemptAt))
 		}
 	}
 	sent, err := s.SendDue(ctx)

@@ -2,6 +2,7 @@ package domains
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -182,7 +183,7 @@ func (s *Service) process(ctx context.Context, d Domain, rec *recorder) {
 			return
 		}
 		var err error
-		if d, err = s.record(context.WithoutCancel(ctx), d.ID, report, nil, ""); err != nil && err != ErrVerifiedElsewhere {
+		if d, err = s.record(context.WithoutCancel(ctx), d.ID, report, nil, ""); err != nil && !errors.Is(err, ErrVerifiedElsewhere) {
 			slog.Error("domains: automatic check not recorded", "domain", d.Name, "err", err)
 			s.release(d.ID) // let the next tick try again
 			return

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"admincenter/internal/apperr"
+	"admincenter/internal/text"
 	"admincenter/internal/users"
 )
 
@@ -36,9 +37,9 @@ func AllowsEmail(db *gorm.DB, providers *Blocklist, orgID int64, email string) e
 	}
 	for _, d := range found {
 		if d.Status == Revalidating {
-			msg := fmt.Sprintf("%s needs re-validation: until it is verified again, nobody with %s %s address can be added.", d.UnicodeName, article(d.UnicodeName), d.UnicodeName)
+			msg := fmt.Sprintf("%s needs re-validation: until it is verified again, nobody with %s %s address can be added.", d.UnicodeName, text.Article(d.UnicodeName), d.UnicodeName)
 			if d.DeadlineAt != nil {
-				msg += " If it is not verified by " + d.DeadlineAt.UTC().Format("2 Jan 2006 15:04 UTC") + ", it will be deleted from the organization."
+				msg += " If it is not verified by " + text.Time(*d.DeadlineAt) + ", it will be deleted from the organization."
 			}
 			return apperr.Field("email", msg)
 		}
@@ -103,12 +104,4 @@ func VerifiedNames(db *gorm.DB, orgID int64) ([]string, error) {
 		return nil, fmt.Errorf("domains: unable to list verified domains of %d: %w", orgID, err)
 	}
 	return names, nil
-}
-
-// article is "an" before a vowel sound as written, else "a".
-func article(word string) string {
-	if word != "" && strings.ContainsRune("aeiouAEIOU", rune(word[0])) {
-		return "an"
-	}
-	return "a"
 }

@@ -2,6 +2,7 @@ package domains
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -40,7 +41,7 @@ func (s *Service) Recheck(ctx context.Context, input string) ([]Rechecked, error
 		}
 		report := s.check(ctx, d, first)
 		after, err := s.record(ctx, d.ID, report, nil, "")
-		if err != nil && err != ErrVerifiedElsewhere {
+		if err != nil && !errors.Is(err, ErrVerifiedElsewhere) {
 			return out, err
 		}
 		var org orgs.Organization

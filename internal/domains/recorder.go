@@ -2,6 +2,7 @@ package domains
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -121,7 +122,7 @@ func (r *recorder) flush(batch []passed) {
 			s.Metrics.observe(p.report)
 			continue
 		}
-		if _, err := s.record(ctx, p.d.ID, p.report, nil, ""); err != nil && err != ErrVerifiedElsewhere {
+		if _, err := s.record(ctx, p.d.ID, p.report, nil, ""); err != nil && !errors.Is(err, ErrVerifiedElsewhere) {
 			slog.Error("domains: automatic check not recorded", "domain", p.d.Name, "err", err)
 		}
 	}

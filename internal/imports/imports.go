@@ -268,7 +268,7 @@ func (s *Service) Request(ctx context.Context, actorID, domainID int64, scope Sc
 		switch {
 		case n == 0 && scope == New && imp.Since != nil:
 			return apperr.New(apperr.Conflict, fmt.Sprintf("Nobody at %s signed up since the last report, of %s, without being in the organization: there is no new user to import.",
-				d.UnicodeName, imp.Since.UTC().Format("2 Jan 2006 15:04 UTC")))
+				d.UnicodeName, text.Time(*imp.Since)))
 		case n == 0 && scope == LeftOut:
 			return apperr.New(apperr.Conflict, "Nobody was left out of earlier imports: everyone in them was imported or is in the organization.")
 		}

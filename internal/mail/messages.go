@@ -66,18 +66,16 @@ To accept, open this link:
 %s
 
 The link is valid until %s. If you already have a login with this email address, sign in when asked; if not, you will create one.
-`, inviter, org, role, link, expires.UTC().Format("2 Jan 2006 15:04 UTC"))}
+`, inviter, org, role, link, text.Time(expires))}
 }
 
 func usersSentence(n int64, deadline time.Time) string {
 	if n == 0 {
-		return fmt.Sprintf("If it is not verified again by %s, the domain will be deleted from the organization. No managed user would be removed.", at(deadline))
+		return fmt.Sprintf("If it is not verified again by %s, the domain will be deleted from the organization. No managed user would be removed.", text.Time(deadline))
 	}
 	return fmt.Sprintf("If it is not verified again by %s, the domain will be deleted from the organization, and the managed users with an address at it (%s) will be removed.",
-		at(deadline), text.Count(n, "user"))
+		text.Time(deadline), text.Count(n, "user"))
 }
-
-func at(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") }
 
 func RevalidationRequired(to, name, org, domain, why string, deadline time.Time, atRisk int64, link string) Email {
 	return Email{To: to, Subject: "Action needed: re-validate " + domain, Body: fmt.Sprintf(`Hello %s,

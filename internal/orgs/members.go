@@ -13,6 +13,7 @@ import (
 	"admincenter/internal/database"
 	"admincenter/internal/mail"
 	"admincenter/internal/paging"
+	"admincenter/internal/text"
 	"admincenter/internal/users"
 )
 
@@ -140,7 +141,7 @@ func (s *Service) ChangeRole(ctx context.Context, actorID, targetID int64, role 
 		case target.Role == users.Owner:
 			return apperr.Field("role", "The Owner's role cannot be changed. The Owner can transfer ownership instead.")
 		case target.Role == role:
-			return apperr.Field("role", fmt.Sprintf("%s is already %s.", target.Name, article(role.Label())))
+			return apperr.Field("role", fmt.Sprintf("%s is already %s.", target.Name, text.Article(role.Label())+" "+role.Label()))
 		}
 		from := target.Role
 		if err := tx.Model(&target).Update("role", role).Error; err != nil {
@@ -207,11 +208,4 @@ func (s *Service) TransferOwnership(ctx context.Context, actorID, targetID int64
 		}
 		return mail.Enqueue(tx, now, mail.OwnershipTransferred(target.Email, target.Name, org.Name, actor.Name))
 	})
-}
-
-func article(s string) string {
-	if strings.ContainsRune("AEIOU", rune(s[0])) {
-		return "an " + s
-	}
-	return "a " + s
 }

@@ -88,3 +88,61 @@ func Left(d time.Duration) string {
 	}
 	return Count(n, unit)
 }
+
+// Moments are written in UTC, in one layout, on the pages (until the
+// viewer's browser rewrites them in its own zone), in emails and in the
+// audit log.
+const (
+	timeLayout    = "2 Jan 2006 15:04 UTC"
+	preciseLayout = "2 Jan 2006 15:04:05 UTC"
+	dayLayout     = "2 Jan 2006"
+)
+
+// Time writes a moment: "4 Dec 2026 10:00 UTC"; the zero time is "—".
+func Time(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format(timeLayout)
+}
+
+// TimeOf is Time of a moment that may be absent: nil is "—".
+func TimeOf(t *time.Time) string {
+	if t == nil {
+		return "—"
+	}
+	return Time(*t)
+}
+
+// Day writes the date of a moment: "4 Dec 2026"; nil or zero is "—".
+func Day(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format(dayLayout)
+}
+
+// Precise writes a moment to the second, for operators' commands.
+func Precise(t time.Time) string { return t.UTC().Format(preciseLayout) }
+
+// Relative writes when t is, seen from now: "in 3 days", "5 hours ago",
+// "now".
+func Relative(t, now time.Time) string {
+	d := t.Sub(now)
+	switch {
+	case d < 30*time.Second && d > -30*time.Second:
+		return "now"
+	case d > 0:
+		return "in " + Left(d)
+	}
+	return About(-d) + " ago"
+}
+
+// Article returns "a" or "an" for the word that follows it, by its first
+// letter as written: "an acme.test address", "a globex.test address".
+func Article(word string) string {
+	if word != "" && strings.ContainsRune("aeiouAEIOU", rune(word[0])) {
+		return "an"
+	}
+	return "a"
+}

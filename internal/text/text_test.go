@@ -5,6 +5,8 @@ import (
 	"time"
 )
 
+var moment = time.Date(2026, 12, 4, 10, 0, 5, 0, time.UTC)
+
 func TestWords(t *testing.T) {
 	tests := []struct{ got, want string }{
 		{Count(1, "user"), "1 user"},
@@ -37,6 +39,18 @@ func TestWords(t *testing.T) {
 		{Left(59*time.Minute + 59*time.Second), "1 hour"},
 		{Left(23*time.Hour + 30*time.Minute), "1 day"},
 		{Left(90 * time.Second), "2 minutes"},
+		{Time(time.Date(2026, 12, 4, 10, 0, 59, 0, time.FixedZone("CET", 3600))), "4 Dec 2026 09:00 UTC"},
+		{Time(time.Time{}), "—"},
+		{TimeOf(nil), "—"},
+		{Day(&moment), "4 Dec 2026"},
+		{Day(nil), "—"},
+		{Precise(moment), "4 Dec 2026 10:00:05 UTC"},
+		{Relative(moment.Add(72*time.Hour), moment), "in 3 days"},
+		{Relative(moment.Add(-5*time.Hour), moment), "5 hours ago"},
+		{Relative(moment.Add(10*time.Second), moment), "now"},
+		{Article("acme.test"), "an"},
+		{Article("globex.test"), "a"},
+		{Article("Administrator"), "an"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {

@@ -152,10 +152,15 @@ func (s *Service) sendVerification(tx *gorm.DB, u User) error {
 // that nobody can flood a mailbox through the forms.
 const linksPerHour = 3
 
-func (s *Service) recentLinks(tx *gorm.DB, userID int64, purpose string) int64 {
+// tooManyLinks reports whether the user was sent linksPerHour links of
+// this purpose in the last hour.
+func (s *Service) tooManyLinks(tx *gorm.DB, userID int64, purpose string) (bool, error) {
 	var n int64
-	tx.Model(&userToken{}).Where("user_id = ? AND purpose = ? AND created_at > ?", userID, purpose, s.Now().Add(-time.Hour)).Count(&n)
-	return n
+	err := tx.Model(&userToken{}).Where("user_id = ? AND purpose = ? AND created_at > ?", userID, purpose, s.Now().Add(-time.Hour)).Count(&n).Error
+	if err != nil {
+		return false, fmt.Errorf("users: unable to count the links sent to %d: %w", userID, err)
+	}
+	return n >= linksPerHour, nil
 }
 
 // ResendVerification emails a new verification link to an unverified user.
@@ -168,7 +173,10 @@ func (s *Service) ResendVerification(ctx context.Context, userID int64) error {
 		if u.EmailVerified() {
 			return apperr.New(apperr.Conflict, "Your email address is already verified.")
 		}
-		if s.recentLinks(tx, u.ID, purposeVerify) >= linksPerHour {
+		if tooMany, err := s.tooManyLinks(tx, u.ID, purposeVerify); err != nil || tooMany {
+			if err != nil {
+				return err
+			}
 			return apperr.New(apperr.RateLimited, fmt.Sprintf("We sent you %d links in the last hour. Look for them in your spam folder, or try again later.", linksPerHour))
 		}
 		if err := s.sendVerification(tx, u); err != nil {
@@ -231,8 +239,8 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 		if err != nil {
 			return fmt.Errorf("users: unable to look up %s: %w", email, err)
 		}
-		if s.recentLinks(tx, u.ID, purposeReset) >= linksPerHour {
-			return nil // the same answer: the links already sent still work
+		if tooMany, err := s.tooManyLinks(tx, u.ID, purposeReset); err != nil || tooMany {
+			return err // nil when too many: the same answer, and the links already sent still work
 		}
 		token, err := s.issueToken(tx, u.ID, purposeReset, passwordResetTTL)
 		if err != nil {
