@@ -114,5 +114,3 @@ func linkify(s string) []textPart {
 }
 
 func joinNames(names []string) string { return strings.Join(names, ", ") }
-
-func urlQuery(s string) string { return url.QueryEscape(s) }

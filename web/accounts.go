@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"admincenter/internal/orgs"
+	"admincenter/internal/paths"
 	"admincenter/templates"
 )
 
@@ -46,5 +47,5 @@ func (s *Server) createAccount(c echo.Context) error {
 	if err := s.flash(c, "Account “"+a.Name+"” created."); err != nil {
 		return err
 	}
-	return redirect(c, "/accounts")
+	return redirect(c, paths.Accounts)
 }

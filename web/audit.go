@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"admincenter/internal/audit"
+	"admincenter/internal/paths"
 	"admincenter/templates"
 )
 
@@ -26,6 +27,6 @@ func (s *Server) auditLog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pager := templates.Pager{Number: p.Number, Pages: p.Pages(), Total: p.Total, Noun: "entry", Path: "/admin/audit"}
+	pager := templates.Pager{Number: p.Number, Pages: p.Pages(), Total: p.Total, Noun: "entry", Path: paths.Audit}
 	return render(c, http.StatusOK, templates.AuditPage(sh, auditRows(p.Items), pager))
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"admincenter/internal/domains"
+	"admincenter/internal/paths"
 	"admincenter/internal/text"
 	"admincenter/templates"
 )
@@ -19,6 +20,6 @@ func banner(w domains.Warning, now time.Time) templates.Banner {
 		Text: fmt.Sprintf("%s needs re-validation: %s left. Unless it is verified again by %s, it will be deleted from your organization. %s",
 			w.Name, text.Left(w.Deadline.Sub(now)), text.Time(w.Deadline), users),
 		LinkText: "Re-validate " + w.Name,
-		Link:     fmt.Sprintf("/admin/domains/%d", w.DomainID),
+		Link:     paths.Domain(w.DomainID),
 	}
 }

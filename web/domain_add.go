@@ -1,12 +1,12 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"admincenter/internal/paths"
 	"admincenter/templates"
 )
 
@@ -32,5 +32,5 @@ func (s *Server) addDomain(c echo.Context) error {
 	if err := s.flash(c, d.UnicodeName+" was added. Now prove that you own it."); err != nil {
 		return err
 	}
-	return redirect(c, fmt.Sprintf("/admin/domains/%d", d.ID))
+	return redirect(c, paths.Domain(d.ID))
 }

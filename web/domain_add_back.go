@@ -1,11 +1,11 @@
 package web
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"admincenter/internal/paths"
 	"admincenter/internal/text"
 )
 
@@ -26,5 +26,5 @@ func (s *Server) addBack(c echo.Context) error {
 	if err := s.flash(c, msg); err != nil {
 		return err
 	}
-	return redirect(c, fmt.Sprintf("/admin/domains/%d", id))
+	return redirect(c, paths.Domain(id))
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"admincenter/internal/paths"
 	"admincenter/templates"
 )
 
@@ -31,5 +32,5 @@ func (s *Server) deleteDomain(c echo.Context) error {
 	if err := s.flash(c, d.UnicodeName+" was deleted. Managed users at it stay in the organization."); err != nil {
 		return err
 	}
-	return redirect(c, "/admin/domains")
+	return redirect(c, paths.Domains)
 }

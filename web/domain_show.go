@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"admincenter/internal/domains"
+	"admincenter/internal/paths"
 	"admincenter/internal/text"
 	"admincenter/internal/verify"
 	"admincenter/templates"
@@ -45,7 +46,7 @@ func (s *Server) renderDomain(c echo.Context, status int, f templates.Form) erro
 	if d.Status == domains.Revalidating {
 		// This page says it all: no banner about itself.
 		sh.Banners = slices.DeleteFunc(sh.Banners, func(b templates.Banner) bool {
-			return b.Link == fmt.Sprintf("/admin/domains/%d", d.ID)
+			return b.Link == paths.Domain(d.ID)
 		})
 		warnings, err := s.Domains.Warnings(ctx, u.OrgID())
 		if err != nil {

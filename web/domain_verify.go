@@ -8,6 +8,7 @@ import (
 
 	"admincenter/internal/apperr"
 	"admincenter/internal/domains"
+	"admincenter/internal/paths"
 	"admincenter/internal/text"
 	"admincenter/internal/verify"
 	"admincenter/templates"
@@ -22,7 +23,7 @@ func (s *Server) verifyDomain(c echo.Context) error {
 	}
 	method := verify.Method(c.FormValue("method"))
 	d, report, err := s.Domains.Verify(c.Request().Context(), mustUser(c).ID, id, method)
-	page := fmt.Sprintf("/admin/domains/%d?tab=%s", id, method)
+	page := paths.DomainTab(id, string(method))
 	switch {
 	case errors.Is(err, domains.ErrVerifiedElsewhere):
 		return s.renderDomain(c, statusOf[apperr.Conflict], templates.Form{Message: apperr.MessageOf(err)})
@@ -36,7 +37,7 @@ func (s *Server) verifyDomain(c echo.Context) error {
 		if err := notice(c, s.verifiedNotice(d, report)); err != nil {
 			return err
 		}
-		return redirect(c, fmt.Sprintf("/admin/domains/%d", id))
+		return redirect(c, paths.Domain(id))
 	}
 	msg := "Not verified yet. See below what we looked for and what we found."
 	if d.Status == domains.Revalidating {

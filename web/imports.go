@@ -15,6 +15,7 @@ import (
 	"admincenter/internal/domains"
 	"admincenter/internal/imports"
 	"admincenter/internal/mail"
+	"admincenter/internal/paths"
 	"admincenter/internal/text"
 	"admincenter/templates"
 )
@@ -59,7 +60,7 @@ func (s *Server) importParams(c echo.Context) (domains.Domain, imports.Import, e
 }
 
 func importLink(imp imports.Import) string {
-	return fmt.Sprintf("/admin/domains/%d/imports/%d", imp.DomainID, imp.ID)
+	return paths.Report(imp.DomainID, imp.ID)
 }
 
 var importKinds = map[imports.Status]string{
@@ -75,7 +76,7 @@ func importRow(imp imports.Import) templates.ImportRow {
 		Ready: imp.Status == imports.Ready, Generating: imp.Status == imports.Generating,
 		Finished: imp.Status == imports.Completed || imp.Status == imports.Failed,
 		Imported: imp.Imported, NotImported: imp.NotImported(), Error: imp.Error,
-		UsersLink: fmt.Sprintf("/admin/users?import=%d", imp.ID),
+		UsersLink: paths.UsersOfImport(imp.ID),
 	}
 	switch {
 	case imp.Status == imports.Generating:
@@ -153,7 +154,7 @@ func (s *Server) requestReport(scope imports.Scope) echo.HandlerFunc {
 		if err := s.flash(c, msg); err != nil {
 			return err
 		}
-		return redirect(c, fmt.Sprintf("/admin/domains/%d#bulk-title", imp.DomainID))
+		return redirect(c, paths.Domain(imp.DomainID)+"#bulk-title")
 	}
 }
 
@@ -166,13 +167,35 @@ func (s *Server) renderImport(c echo.Context, status int, uploadError string) er
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
 	sh, err := s.shell(c, fmt.Sprintf("Report #%d of %s", imp.ID, d.UnicodeName), "domains")
 	if err != nil {
 		return err
 	}
+	v, err := s.importView(c, d, imp, uploadError)
+	if err != nil {
+		return err
+	}
+	return render(c, status, templates.ImportPage(sh, v))
+}
+
+// importLiveFragment is the part of a report's page that follows its
+// progress, alone, for the page to refresh it.
+func (s *Server) importLiveFragment(c echo.Context) error {
+	d, imp, err := s.importParams(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.importView(c, d, imp, "")
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.ImportLive(v))
+}
+
+func (s *Server) importView(c echo.Context, d domains.Domain, imp imports.Import, uploadError string) (templates.ImportView, error) {
+	ctx := c.Request().Context()
 	v := templates.ImportView{
-		Row: importRow(imp), DomainID: d.ID, Unicode: d.UnicodeName, Org: sh.OrgName,
+		Row: importRow(imp), DomainID: d.ID, Unicode: d.UnicodeName, Org: organization(c).Name,
 		Live:     imp.Status == imports.Generating || imp.Status == imports.Importing, // a ready report's upload form must stay as chosen
 		Selected: imp.Selected, UploadError: uploadError, StartedBy: imp.StartedByEmail, StartedAt: imp.StartedAt,
 		FinishedAt: imp.FinishedAt,
@@ -185,24 +208,25 @@ func (s *Server) renderImport(c echo.Context, status int, uploadError string) er
 		v.Selection = "Known when the report is ready"
 	}
 	v.NotifyStatus = notifyStatus(imp)
-	if imp.Status != imports.Generating {
-		counts, err := s.Imports.ReasonCounts(ctx, imp)
-		if err != nil {
-			return err
-		}
-		for _, rc := range counts {
-			v.ReasonCounts = append(v.ReasonCounts, templates.ReasonCount{Reason: rc.Reason.Label(), Count: rc.Count})
-		}
-		p, err := s.Imports.NotImported(ctx, imp, pageParam(c))
-		if err != nil {
-			return err
-		}
-		for _, r := range p.Items {
-			v.NotImported = append(v.NotImported, templates.NotImportedRow{Email: r.Email, Name: r.Name, Reason: r.OutcomeReason.Label()})
-		}
-		v.Pager = templates.Pager{Number: p.Number, Pages: p.Pages(), Total: p.Total, Noun: "user", Path: importLink(imp)}
+	if imp.Status == imports.Generating {
+		return v, nil
 	}
-	return render(c, status, templates.ImportPage(sh, v))
+	counts, err := s.Imports.ReasonCounts(ctx, imp)
+	if err != nil {
+		return v, err
+	}
+	for _, rc := range counts {
+		v.ReasonCounts = append(v.ReasonCounts, templates.ReasonCount{Reason: rc.Reason.Label(), Count: rc.Count})
+	}
+	p, err := s.Imports.NotImported(ctx, imp, pageParam(c))
+	if err != nil {
+		return v, err
+	}
+	for _, r := range p.Items {
+		v.NotImported = append(v.NotImported, templates.NotImportedRow{Email: r.Email, Name: r.Name, Reason: r.OutcomeReason.Label()})
+	}
+	v.Pager = templates.Pager{Number: p.Number, Pages: p.Pages(), Total: p.Total, Noun: "user", Path: importLink(imp)}
+	return v, nil
 }
 
 func notifyStatus(imp imports.Import) string {
@@ -401,7 +425,7 @@ func (s *Server) leftOut(c echo.Context) error {
 	v := templates.LeftOutView{
 		DomainID: d.ID, Unicode: d.UnicodeName, Org: sh.OrgName, Verified: d.Status == domains.Verified,
 		Pager: templates.Pager{Number: p.Number, Pages: p.Pages(), Total: p.Total, Noun: "user",
-			Path: fmt.Sprintf("/admin/domains/%d/imports/left-out", d.ID)},
+			Path: paths.LeftOut(d.ID)},
 	}
 	for _, r := range p.Items {
 		v.Rows = append(v.Rows, templates.NotImportedRow{Email: r.Email, Name: r.Name, Reason: r.Reason.Label()})
@@ -424,7 +448,7 @@ func (s *Server) saveDomainSettings(c echo.Context) error {
 	if err := s.flash(c, "Domain settings saved: "+imports.SignupPolicy(c.FormValue("policy")).Label()+"."); err != nil {
 		return err
 	}
-	return redirect(c, fmt.Sprintf("/admin/domains/%d#settings-title", id))
+	return redirect(c, paths.Domain(id)+"#settings-title")
 }
 
 // importFilter is the Users page's filter to one import's users.

@@ -7,6 +7,7 @@ import (
 
 	"admincenter/internal/apperr"
 	"admincenter/internal/invites"
+	"admincenter/internal/paths"
 	"admincenter/internal/users"
 	"admincenter/templates"
 )
@@ -34,7 +35,7 @@ func (s *Server) invitationGone(c echo.Context, err error) error {
 	if apperr.CodeOf(err) != apperr.NotFound {
 		return err
 	}
-	return render(c, http.StatusNotFound, templates.MessagePage("Invitation not valid", apperr.MessageOf(err), "Go to the sign-in page", "/login", false))
+	return render(c, http.StatusNotFound, templates.MessagePage("Invitation not valid", apperr.MessageOf(err), "Go to the sign-in page", paths.Login, false))
 }
 
 // acceptInvitation makes the signed-in person a member.

@@ -4,6 +4,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"admincenter/internal/invites"
+	"admincenter/internal/paths"
 	"admincenter/internal/text"
 )
 
@@ -19,7 +20,7 @@ func (s *Server) resendInvitation(c echo.Context) error {
 	if err := s.flash(c, "Invitation sent again to "+inv.Email+", with a new link valid for "+text.Duration(invites.TTL)+"."); err != nil {
 		return err
 	}
-	return redirect(c, "/admin/users#invitations")
+	return redirect(c, paths.Invitations)
 }
 
 func (s *Server) cancelInvitation(c echo.Context) error {
@@ -34,5 +35,5 @@ func (s *Server) cancelInvitation(c echo.Context) error {
 	if err := s.flash(c, "The invitation to "+inv.Email+" was cancelled; its link no longer works."); err != nil {
 		return err
 	}
-	return redirect(c, "/admin/users#invitations")
+	return redirect(c, paths.Invitations)
 }

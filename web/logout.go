@@ -1,6 +1,10 @@
 package web
 
-import "github.com/labstack/echo/v4"
+import (
+	"github.com/labstack/echo/v4"
+
+	"admincenter/internal/paths"
+)
 
 func (s *Server) logout(c echo.Context) error {
 	if u, ok := currentUser(c); ok {
@@ -11,5 +15,5 @@ func (s *Server) logout(c echo.Context) error {
 	if err := s.signOut(c); err != nil {
 		return err
 	}
-	return redirect(c, "/login")
+	return redirect(c, paths.Login)
 }

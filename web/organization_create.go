@@ -7,6 +7,7 @@ import (
 
 	"admincenter/internal/apperr"
 	"admincenter/internal/orgs"
+	"admincenter/internal/paths"
 	"admincenter/templates"
 )
 
@@ -42,5 +43,5 @@ func (s *Server) createOrganization(c echo.Context) error {
 	if err := s.flash(c, "Organization “"+org.Name+"” created. You are its Owner."); err != nil {
 		return err
 	}
-	return redirect(c, "/admin/domains")
+	return redirect(c, paths.Domains)
 }

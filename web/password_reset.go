@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"admincenter/internal/apperr"
+	"admincenter/internal/paths"
 	"admincenter/templates"
 )
 
@@ -27,7 +28,7 @@ func (s *Server) resetPasswordForm(c echo.Context) error {
 	token := c.QueryParam("token")
 	if err := s.Users.CheckResetToken(c.Request().Context(), token); err != nil {
 		if apperr.CodeOf(err) == apperr.NotFound {
-			return render(c, http.StatusNotFound, templates.MessagePage("Link not valid", apperr.MessageOf(err), "Ask for a new link", "/password/forgot", false))
+			return render(c, http.StatusNotFound, templates.MessagePage("Link not valid", apperr.MessageOf(err), "Ask for a new link", paths.ForgotPassword, false))
 		}
 		return err
 	}
@@ -38,7 +39,7 @@ func (s *Server) resetPassword(c echo.Context) error {
 	token := c.FormValue("token")
 	u, err := s.Users.ResetPassword(c.Request().Context(), token, c.FormValue("password"))
 	if apperr.CodeOf(err) == apperr.NotFound {
-		return render(c, http.StatusNotFound, templates.MessagePage("Link not valid", apperr.MessageOf(err), "Ask for a new link", "/password/forgot", false))
+		return render(c, http.StatusNotFound, templates.MessagePage("Link not valid", apperr.MessageOf(err), "Ask for a new link", paths.ForgotPassword, false))
 	}
 	if err != nil {
 		return renderForm(c, err, nil, func(f templates.Form) templ.Component { return templates.ResetPasswordPage(f, token) })

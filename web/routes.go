@@ -9,7 +9,8 @@ import (
 	"admincenter/internal/imports"
 )
 
-// routes registers every route of the Admin Center in one place.
+// routes registers every route of the Admin Center in one place. Links to
+// them are built by package paths.
 func (s *Server) routes() {
 	e := s.echo
 	e.GET("/healthz", s.healthz)
@@ -17,64 +18,70 @@ func (s *Server) routes() {
 	e.GET("/metrics", s.showMetrics)
 	e.GET("/static/:hash/:name", serveStatic)
 
-	get, post := s.page(http.MethodGet), s.page(http.MethodPost)
-	get("/", s.home)
-	get("/signup", s.signUpForm)
-	post("/signup", s.signUp)
-	get("/login", s.loginForm)
-	post("/login", s.login)
-	post("/logout", s.logout)
-	get("/verify-email", s.verifyEmailForm)
-	post("/verify-email", s.verifyEmail)
-	post("/verify-email/resend", s.resendVerification, requireUser)
-	get("/password/forgot", s.forgotPasswordForm)
-	post("/password/forgot", s.forgotPassword)
-	get("/password/reset", s.resetPasswordForm)
-	post("/password/reset", s.resetPassword)
+	pages := s.pages()
+	pages.get("/", s.home)
+	pages.get("/signup", s.signUpForm)
+	pages.post("/signup", s.signUp)
+	pages.get("/login", s.loginForm)
+	pages.post("/login", s.login)
+	pages.post("/logout", s.logout)
+	pages.get("/verify-email", s.verifyEmailForm)
+	pages.post("/verify-email", s.verifyEmail)
+	pages.get("/password/forgot", s.forgotPasswordForm)
+	pages.post("/password/forgot", s.forgotPassword)
+	pages.get("/password/reset", s.resetPasswordForm)
+	pages.post("/password/reset", s.resetPassword)
+	pages.get("/invitations/accept", s.invitation)
+	pages.post("/invitations/signup", s.signUpInvited)
 
-	get("/invitations/accept", s.invitation)
-	post("/invitations/accept", s.acceptInvitation, requireUser)
-	post("/invitations/signup", s.signUpInvited)
+	people := pages.group("", requireUser)
+	people.post("/verify-email/resend", s.resendVerification)
+	people.post("/invitations/accept", s.acceptInvitation)
+	people.get("/accounts", s.accounts)
+	people.post("/accounts", s.createAccount)
+	people.get("/organizations/new", s.newOrganizationForm)
+	people.post("/organizations", s.createOrganization)
 
-	get("/accounts", s.accounts, requireUser)
-	post("/accounts", s.createAccount, requireUser)
-	get("/organizations/new", s.newOrganizationForm, requireUser)
-	post("/organizations", s.createOrganization, requireUser)
+	admin := pages.group("/admin", requireAdmin)
+	admin.get("", s.adminHome)
+	admin.get("/domains", s.domains)
+	admin.get("/domains/new", s.newDomainForm)
+	admin.post("/domains/new", s.addDomain)
+	admin.get("/domains/:id", s.domain)
+	admin.post("/domains/:id/verify", s.verifyDomain)
+	admin.get("/domains/:id/verification-file", s.verificationFile)
+	admin.post("/domains/:id/delete", s.deleteDomain)
+	admin.post("/domains/:id/add-back", s.addBack)
+	admin.get("/users", s.members)
+	admin.get("/users/invite", s.inviteForm)
+	admin.post("/users/invite", s.invite)
+	admin.get("/users/:id", s.member)
+	admin.post("/users/:id/role", s.changeRole)
+	admin.post("/users/:id/remove", s.removeMember)
+	admin.post("/users/:id/transfer-ownership", s.transferOwnership)
+	admin.post("/invitations/:id/resend", s.resendInvitation)
+	admin.post("/invitations/:id/cancel", s.cancelInvitation)
+	admin.get("/audit", s.auditLog)
 
-	get("/admin", s.adminHome, requireAdmin)
-	get("/admin/domains", s.domains, requireAdmin)
-	get("/admin/domains/new", s.newDomainForm, requireAdmin)
-	post("/admin/domains/new", s.addDomain, requireAdmin)
-	get("/admin/domains/:id", s.domain, requireAdmin)
-	post("/admin/domains/:id/verify", s.verifyDomain, requireAdmin)
-	get("/admin/domains/:id/verification-file", s.verificationFile, requireAdmin)
-	post("/admin/domains/:id/delete", s.deleteDomain, requireAdmin)
-	post("/admin/domains/:id/add-back", s.addBack, requireAdmin)
-	bulk := []echo.MiddlewareFunc{requireAdmin, s.requireBulkImport}
-	post("/admin/domains/:id/imports", s.requestReport(imports.All), bulk...)
-	post("/admin/domains/:id/imports/new-users", s.requestReport(imports.New), bulk...)
-	get("/admin/domains/:id/imports/left-out", s.leftOut, bulk...)
-	post("/admin/domains/:id/imports/left-out", s.requestReport(imports.LeftOut), bulk...)
-	get("/admin/domains/:id/imports/table", s.importsTableFragment, bulk...)
-	get("/admin/domains/:id/imports/:import", s.showImport, bulk...)
-	get("/admin/domains/:id/imports/:import/report.csv", s.reportCSV, bulk...)
-	get("/admin/domains/:id/imports/:import/results.csv", s.resultsCSV, bulk...)
-	get("/admin/domains/:id/imports/:import/start", s.startImportPanel, bulk...)
-	post("/admin/domains/:id/imports/:import/start", s.startImport, bulk...)
-	get("/admin/domains/:id/imports/:import/notify", s.notifyForm, bulk...)
-	post("/admin/domains/:id/imports/:import/notify", s.notifyUsers, bulk...)
-	s.upload("/admin/domains/:id/imports/:import/upload", s.uploadReport, bulk...)
-	post("/admin/domains/:id/settings", s.saveDomainSettings, bulk...)
-	get("/admin/users", s.members, requireAdmin)
-	get("/admin/users/invite", s.inviteForm, requireAdmin)
-	post("/admin/users/invite", s.invite, requireAdmin)
-	post("/admin/invitations/:id/resend", s.resendInvitation, requireAdmin)
-	post("/admin/invitations/:id/cancel", s.cancelInvitation, requireAdmin)
-	get("/admin/users/:id", s.member, requireAdmin)
-	post("/admin/users/:id/role", s.changeRole, requireAdmin)
-	post("/admin/users/:id/remove", s.removeMember, requireAdmin)
-	post("/admin/users/:id/transfer-ownership", s.transferOwnership, requireAdmin)
-	get("/admin/audit", s.auditLog, requireAdmin)
+	// Bulk User Import: a gated feature, whose routes do not exist for an
+	// organization that does not have it.
+	bulk := admin.group("/domains/:id", s.requireBulkImport)
+	bulk.post("/settings", s.saveDomainSettings)
+	bulk.post("/imports", s.requestReport(imports.All))
+	bulk.post("/imports/new-users", s.requestReport(imports.New))
+	bulk.get("/imports/left-out", s.leftOut)
+	bulk.post("/imports/left-out", s.requestReport(imports.LeftOut))
+	bulk.get("/imports/table", s.importsTableFragment)
+	report := bulk.group("/imports/:import")
+	report.get("", s.showImport)
+	report.get("/live", s.importLiveFragment)
+	report.get("/report.csv", s.reportCSV)
+	report.get("/results.csv", s.resultsCSV)
+	report.get("/start", s.startImportPanel)
+	report.post("/start", s.startImport)
+	report.get("/notify", s.notifyForm)
+	report.post("/notify", s.notifyUsers)
+	report.upload("/upload", s.uploadReport)
 
 	if s.Config.Dev && s.Config.SMTPURL == nil {
 		e.GET("/dev/mailbox", s.mailbox)
@@ -82,22 +89,39 @@ func (s *Server) routes() {
 	}
 }
 
-// page returns a function that registers page routes of one method: they
-// limit the request body to 1 MB, load the session and check the CSRF
-// token first. Unknown paths get none of it, so stray requests write
-// nothing.
-func (s *Server) page(method string) func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
-	return func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
-		first := []echo.MiddlewareFunc{middleware.BodyLimit("1M"), s.countInFlight, s.withSession, s.csrf}
-		s.echo.Add(method, path, h, append(first, m...)...)
-	}
+// group registers page routes under a prefix, with middleware said once
+// for all of them, after the page's own: a body limit of 1 MB, the
+// session, the CSRF check. Unlike an echo.Group, it adds no catch-all
+// route: an unknown path gets none of it, so a stray request neither
+// writes a session nor is sent to sign in.
+type group struct {
+	s      *Server
+	prefix string
+	mw     []echo.MiddlewareFunc
+}
+
+func (s *Server) pages() group { return group{s: s} }
+
+// group is a group under a longer prefix, with more middleware.
+func (g group) group(prefix string, mw ...echo.MiddlewareFunc) group {
+	return group{s: g.s, prefix: g.prefix + prefix, mw: append(g.mw[:len(g.mw):len(g.mw)], mw...)}
+}
+
+func (g group) get(path string, h echo.HandlerFunc)  { g.add(http.MethodGet, path, h) }
+func (g group) post(path string, h echo.HandlerFunc) { g.add(http.MethodPost, path, h) }
+
+func (g group) add(method, path string, h echo.HandlerFunc) {
+	s := g.s
+	chain := append([]echo.MiddlewareFunc{middleware.BodyLimit("1M"), s.countInFlight, s.withSession, s.csrf}, g.mw...)
+	s.echo.Add(method, g.prefix+path, h, chain...)
 }
 
 // upload registers the POST route of a file upload, far larger than other
 // forms: the person's rights are checked first, then the body is read
 // (readUpload), then the CSRF token, so that a file over the limit gets
 // its page with why, in the signed-in shell.
-func (s *Server) upload(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
-	chain := append([]echo.MiddlewareFunc{s.countInFlight, s.withSession}, m...)
-	s.echo.Add(http.MethodPost, path, h, append(chain, s.readUpload, s.csrf)...)
+func (g group) upload(path string, h echo.HandlerFunc) {
+	s := g.s
+	chain := append(append([]echo.MiddlewareFunc{s.countInFlight, s.withSession}, g.mw...), s.readUpload, s.csrf)
+	s.echo.Add(http.MethodPost, g.prefix+path, h, chain...)
 }

@@ -15,6 +15,7 @@ import (
 
 	"admincenter/internal/apperr"
 	"admincenter/internal/orgs"
+	"admincenter/internal/paths"
 	"admincenter/internal/sessionstore"
 	"admincenter/internal/users"
 	"admincenter/templates"
@@ -141,7 +142,7 @@ func requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 			if c.Request().Method != http.MethodGet {
 				return apperr.New(apperr.Unauthorized, "Your session has ended. Sign in again.")
 			}
-			return redirect(c, "/login?"+url.Values{"next": {c.Request().URL.RequestURI()}}.Encode())
+			return redirect(c, paths.LoginThen(c.Request().URL.RequestURI()))
 		}
 		return next(c)
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"admincenter/internal/paths"
 	"admincenter/internal/users"
 	"admincenter/templates"
 )
@@ -27,5 +28,5 @@ func (s *Server) signUp(c echo.Context) error {
 	if err := s.signIn(c, u, "Welcome! We sent a verification link to "+u.Email+"."); err != nil {
 		return err
 	}
-	return redirect(c, "/accounts")
+	return redirect(c, paths.Accounts)
 }

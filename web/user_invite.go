@@ -7,6 +7,7 @@ import (
 
 	"admincenter/internal/apperr"
 	"admincenter/internal/invites"
+	"admincenter/internal/paths"
 	"admincenter/internal/text"
 	"admincenter/internal/users"
 	"admincenter/templates"
@@ -41,7 +42,7 @@ func (s *Server) invite(c echo.Context) error {
 	if err := s.flash(c, "Invitation sent to "+inv.Email+". The link is valid for "+text.Duration(invites.TTL)+"."); err != nil {
 		return err
 	}
-	return redirect(c, "/admin/users#invitations")
+	return redirect(c, paths.Invitations)
 }
 
 // invitationRows lists the organization's open invitations for the Users page.

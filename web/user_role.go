@@ -1,10 +1,9 @@
 package web
 
 import (
-	"fmt"
-
 	"github.com/labstack/echo/v4"
 
+	"admincenter/internal/paths"
 	"admincenter/internal/users"
 )
 
@@ -12,5 +11,5 @@ func (s *Server) changeRole(c echo.Context) error {
 	role := users.Role(c.FormValue("role"))
 	return s.memberChange(c, 0, func(actorID, targetID int64) error {
 		return s.Orgs.ChangeRole(c.Request().Context(), actorID, targetID, role)
-	}, "Role changed to "+role.Label()+".", fmt.Sprintf("/admin/users/%s", c.Param("id")))
+	}, "Role changed to "+role.Label()+".", paths.Member)
 }

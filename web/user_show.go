@@ -39,9 +39,10 @@ func (s *Server) renderMember(c echo.Context, status int, f templates.Form) erro
 }
 
 // memberChange runs one change to a member, once the acks boxes of its
-// dialog are ticked, and goes to the next page with a message, or shows
-// the member's page again with the reason it was refused.
-func (s *Server) memberChange(c echo.Context, acks int, change func(actorID, targetID int64) error, done, next string) error {
+// dialog are ticked, and goes to the next page, given the member's id, with
+// a message, or shows the member's page again with the reason it was
+// refused.
+func (s *Server) memberChange(c echo.Context, acks int, change func(actorID, targetID int64) error, done string, next func(id int64) string) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
@@ -64,5 +65,5 @@ func (s *Server) memberChange(c echo.Context, acks int, change func(actorID, tar
 	if err := s.flash(c, done); err != nil {
 		return err
 	}
-	return redirect(c, next)
+	return redirect(c, next(id))
 }

@@ -8,6 +8,7 @@ import (
 
 	"admincenter/internal/apperr"
 	"admincenter/internal/orgs"
+	"admincenter/internal/paths"
 	"admincenter/templates"
 )
 
@@ -45,7 +46,7 @@ func (s *Server) members(c echo.Context) error {
 		return err
 	}
 	v := templates.UsersView{Search: search, SearchError: searchError, Invitations: invitations, Pager: templates.Pager{
-		Number: p.Number, Pages: p.Pages(), Total: p.Total, Noun: "user", Path: "/admin/users",
+		Number: p.Number, Pages: p.Pages(), Total: p.Total, Noun: "user", Path: paths.Users,
 	}}
 	if filter.Search != "" {
 		v.Pager.Query = url.Values{"q": {search}}

@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"admincenter/internal/apperr"
+	"admincenter/internal/paths"
 	"admincenter/templates"
 )
 
@@ -15,7 +16,7 @@ func (s *Server) verifyEmailForm(c echo.Context) error {
 	token := c.QueryParam("token")
 	u, err := s.Users.CheckVerifyToken(c.Request().Context(), token)
 	if apperr.CodeOf(err) == apperr.NotFound {
-		return render(c, http.StatusNotFound, templates.MessagePage("Email not verified", apperr.MessageOf(err), "Sign in", "/login", false))
+		return render(c, http.StatusNotFound, templates.MessagePage("Email not verified", apperr.MessageOf(err), "Sign in", paths.Login, false))
 	}
 	if err != nil {
 		return err
@@ -26,7 +27,7 @@ func (s *Server) verifyEmailForm(c echo.Context) error {
 func (s *Server) verifyEmail(c echo.Context) error {
 	u, err := s.Users.VerifyEmail(c.Request().Context(), c.FormValue("token"))
 	if apperr.CodeOf(err) == apperr.NotFound {
-		return render(c, http.StatusNotFound, templates.MessagePage("Email not verified", apperr.MessageOf(err), "Sign in", "/login", false))
+		return render(c, http.StatusNotFound, templates.MessagePage("Email not verified", apperr.MessageOf(err), "Sign in", paths.Login, false))
 	}
 	if err != nil {
 		return err
@@ -35,9 +36,9 @@ func (s *Server) verifyEmail(c echo.Context) error {
 		if err := s.flash(c, "Thank you: your email address "+u.Email+" is verified."); err != nil {
 			return err
 		}
-		return redirect(c, "/accounts")
+		return redirect(c, paths.Accounts)
 	}
-	return render(c, http.StatusOK, templates.MessagePage("Email verified", "Thank you: "+u.Email+" is verified. You can now sign in.", "Sign in", "/login", true))
+	return render(c, http.StatusOK, templates.MessagePage("Email verified", "Thank you: "+u.Email+" is verified. You can now sign in.", "Sign in", paths.Login, true))
 }
 
 func (s *Server) resendVerification(c echo.Context) error {
@@ -48,5 +49,5 @@ func (s *Server) resendVerification(c echo.Context) error {
 	if err := s.flash(c, "We sent a new verification link to "+u.Email+"."); err != nil {
 		return err
 	}
-	return redirect(c, "/accounts")
+	return redirect(c, paths.Accounts)
 }

@@ -14,6 +14,7 @@ import (
 	"admincenter/internal/database"
 	"admincenter/internal/mail"
 	"admincenter/internal/orgs"
+	"admincenter/internal/paths"
 	"admincenter/internal/text"
 	"admincenter/internal/users"
 )
@@ -198,12 +199,7 @@ func (s *Service) closeExpiry(ctx context.Context, id int64) error {
 		}
 		gone := Domain{ID: 0, OrganizationID: exp.OrganizationID, Name: exp.DomainName, UnicodeName: exp.UnicodeName}
 		t := transition{tx: tx, d: &gone, now: now, who: audit.System}
-		link := ""
-		if s.BaseURL != nil {
-			u := *s.BaseURL
-			u.Path += "/admin/domains"
-			link = u.String()
-		}
+		link := paths.Absolute(s.BaseURL, paths.Domains)
 		s.tellAdmins(&t, func(to users.User, org string) mail.Email {
 			return mail.DomainExpired(to.Email, to.Name, org, exp.UnicodeName, list, link)
 		})

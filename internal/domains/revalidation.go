@@ -10,6 +10,7 @@ import (
 	"admincenter/internal/database"
 	"admincenter/internal/mail"
 	"admincenter/internal/orgs"
+	"admincenter/internal/paths"
 	"admincenter/internal/text"
 	"admincenter/internal/users"
 )
@@ -94,12 +95,7 @@ func (s *Service) tellAdmins(t *transition, email func(to users.User, org string
 }
 
 func (s *Service) domainLink(d Domain) string {
-	if s.BaseURL == nil {
-		return ""
-	}
-	u := *s.BaseURL
-	u.Path += fmt.Sprintf("/admin/domains/%d", d.ID)
-	return u.String()
+	return paths.Absolute(s.BaseURL, paths.Domain(d.ID))
 }
 
 // atRiskQuery selects the managed users an expiry would remove: those at

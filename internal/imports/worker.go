@@ -18,6 +18,7 @@ import (
 	"admincenter/internal/domains"
 	"admincenter/internal/mail"
 	"admincenter/internal/orgs"
+	"admincenter/internal/paths"
 	"admincenter/internal/text"
 	"admincenter/internal/users"
 )
@@ -388,7 +389,7 @@ func (s *Service) complete(tx *gorm.DB, imp *Import, orgName string, d domains.D
 	if err := tx.Where("id = ? AND organization_id = ?", *imp.StartedBy, imp.OrganizationID).Find(&starter).Error; err != nil || len(starter) == 0 {
 		return err
 	}
-	link := s.BaseURL.JoinPath("admin", "domains", fmt.Sprint(d.ID), "imports", fmt.Sprint(imp.ID)).String()
+	link := paths.Absolute(s.BaseURL, paths.Report(d.ID, imp.ID))
 	return mail.Enqueue(tx, now, mail.ImportFinished(starter[0].Email, starter[0].Name, orgName, d.UnicodeName,
 		imp.Imported, imp.NotImported(), link))
 }

@@ -18,6 +18,7 @@ import (
 	"admincenter/internal/domains"
 	"admincenter/internal/mail"
 	"admincenter/internal/orgs"
+	"admincenter/internal/paths"
 	"admincenter/internal/token"
 	"admincenter/internal/users"
 )
@@ -126,11 +127,9 @@ func (s *Service) renew(inv *Invitation, now time.Time) string {
 }
 
 func (s *Service) notify(tx *gorm.DB, inv Invitation, org orgs.Organization, actor users.User, raw, event string) error {
-	link := *s.BaseURL
-	link.Path += "/invitations/accept"
-	link.RawQuery = url.Values{"token": {raw}}.Encode()
+	link := paths.Absolute(s.BaseURL, paths.WithToken(paths.Invitation, raw))
 	now := s.Now()
-	if err := mail.Enqueue(tx, now, mail.Invitation(inv.Email, org.Name, actor.Name, inv.Role.Label(), link.String(), inv.ExpiresAt)); err != nil {
+	if err := mail.Enqueue(tx, now, mail.Invitation(inv.Email, org.Name, actor.Name, inv.Role.Label(), link, inv.ExpiresAt)); err != nil {
 		return err
 	}
 	return audit.Record(tx, now, org.ID, audit.Actor{ID: actor.ID, Email: actor.Email}, event,

@@ -16,6 +16,7 @@ import (
 	"admincenter/internal/audit"
 	"admincenter/internal/database"
 	"admincenter/internal/mail"
+	"admincenter/internal/paths"
 	"admincenter/internal/token"
 )
 
@@ -145,7 +146,7 @@ func (s *Service) sendVerification(tx *gorm.DB, u User) error {
 	if err != nil {
 		return err
 	}
-	return mail.Enqueue(tx, s.Now(), mail.VerifyEmail(u.Email, u.Name, s.link("/verify-email", token), verifyEmailTTL))
+	return mail.Enqueue(tx, s.Now(), mail.VerifyEmail(u.Email, u.Name, s.link(paths.VerifyEmail, token), verifyEmailTTL))
 }
 
 // linksPerHour bounds the links of one purpose emailed to one person, so
@@ -246,7 +247,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 		if err != nil {
 			return err
 		}
-		if err := mail.Enqueue(tx, s.Now(), mail.PasswordReset(u.Email, u.Name, s.link("/password/reset", token), passwordResetTTL)); err != nil {
+		if err := mail.Enqueue(tx, s.Now(), mail.PasswordReset(u.Email, u.Name, s.link(paths.ResetPassword, token), passwordResetTTL)); err != nil {
 			return err
 		}
 		return audit.Record(tx, s.Now(), u.OrgID(), audit.Actor{ID: u.ID, Email: u.Email}, "user.password_reset_requested",
@@ -336,11 +337,8 @@ func byID(db *gorm.DB, id int64) (User, error) {
 	return u, nil
 }
 
-func (s *Service) link(path, token string) string {
-	u := *s.BaseURL
-	u.Path += path
-	u.RawQuery = url.Values{"token": {token}}.Encode()
-	return u.String()
+func (s *Service) link(page, token string) string {
+	return paths.Absolute(s.BaseURL, paths.WithToken(page, token))
 }
 
 // userToken is a one-time link; only its hash is stored.
