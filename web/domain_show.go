@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -23,78 +24,56 @@ func (s *Server) domain(c echo.Context) error {
 }
 
 func (s *Server) renderDomain(c echo.Context, status int, f templates.Form) error {
-	d, err := s.domainParam(c)
+	id, err := idParam(c)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	u := mustUser(c)
-	checks, err := s.Domains.Checks(ctx, d.ID, 50)
+	p, err := s.Domains.Page(c.Request().Context(), mustUser(c).OrgID(), id)
 	if err != nil {
 		return err
 	}
-	activity, err := s.Audit.ForTarget(ctx, u.OrgID(), "domain", fmt.Sprint(d.ID), 50)
-	if err != nil {
-		return err
-	}
+	d := p.Domain
 	sh, err := s.shell(c, d.UnicodeName, "domains")
 	if err != nil {
 		return err
 	}
+	// This page says it all: no banner about itself.
+	sh.Banners = slices.DeleteFunc(sh.Banners, func(b templates.Banner) bool { return b.Link == paths.Domain(d.ID) })
 	v := s.domainView(d, c.QueryParam("tab"))
-	v.Form, v.Org, v.Activity = f, sh.OrgName, auditRows(activity)
-	if d.Status == domains.Revalidating {
-		// This page says it all: no banner about itself.
-		sh.Banners = slices.DeleteFunc(sh.Banners, func(b templates.Banner) bool {
-			return b.Link == paths.Domain(d.ID)
-		})
-		warnings, err := s.Domains.Warnings(ctx, u.OrgID())
-		if err != nil {
-			return err
-		}
-		for _, w := range warnings {
-			if w.DomainID == d.ID {
-				v.AtRisk = w.UsersAtRisk
-			}
+	v.Form, v.Org, v.Activity, v.AtRisk = f, sh.OrgName, auditRows(p.Activity), p.AtRisk
+	v.AddedBy = cmp.Or(p.AddedBy, "—")
+	if len(p.Removed) > 0 {
+		v.AddBack = &templates.AddBackView{Count: len(p.Removed), Date: p.Expiry.StartedAt}
+		for _, r := range p.Removed {
+			v.AddBack.People = append(v.AddBack.People, r.Name+" <"+r.Email+">")
 		}
 	}
-	if d.Status == domains.Verified {
-		exp, removed, err := s.Domains.Removed(ctx, d)
-		if err != nil {
-			return err
-		}
-		if len(removed) > 0 {
-			v.AddBack = &templates.AddBackView{Count: len(removed), Date: exp.StartedAt}
-			for _, r := range removed {
-				v.AddBack.People = append(v.AddBack.People, r.Name+" <"+r.Email+">")
-			}
-		}
-	}
+	v.History, v.LastCheck = checkRows(p.Checks, d)
 	if v.Bulk, err = s.bulkImportView(c, d, sh.OrgName); err != nil {
 		return err
 	}
-	v.AddedBy = "—"
-	if d.CreatedBy != nil {
-		creator, err := s.Users.ByID(ctx, *d.CreatedBy)
-		if err != nil {
-			return err
-		}
-		v.AddedBy = creator.Email
-	}
+	return render(c, status, templates.DomainPage(sh, v))
+}
+
+// checkRows turns a domain's checks, newest first, into its history and
+// the diagnostics of the last check, the method tried first first.
+func checkRows(checks []domains.Check, d domains.Domain) ([]templates.CheckRow, []templates.Diagnostic) {
+	var history []templates.CheckRow
+	var last []templates.Diagnostic
 	for _, ch := range checks {
-		v.History = append(v.History, templates.CheckRow{
+		history = append(history, templates.CheckRow{
 			At: ch.CheckedAt, Method: ch.Method.Label(), Outcome: outcomeLabel(ch.Outcome), OutcomeKind: outcomeKind(ch.Outcome),
 			Trigger: map[bool]string{true: "Automatic", false: "Verify Domain"}[ch.Automatic], Summary: ch.Summary,
 		})
 		if ch.CheckedAt.Equal(checks[0].CheckedAt) {
 			// Newest first means the method tried first comes last: put it first.
-			v.LastCheck = append([]templates.Diagnostic{diagnosticOf(ch, d)}, v.LastCheck...)
+			last = append([]templates.Diagnostic{diagnosticOf(ch, d)}, last...)
 		}
 	}
-	for i := range v.LastCheck {
-		v.LastCheck[i].Open = i == 0 && v.LastCheck[i].Open
+	for i := range last {
+		last[i].Open = i == 0 && last[i].Open
 	}
-	return render(c, status, templates.DomainPage(sh, v))
+	return history, last
 }
 
 func (s *Server) domainView(d domains.Domain, tab string) templates.DomainView {

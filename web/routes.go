@@ -9,8 +9,10 @@ import (
 	"admincenter/internal/imports"
 )
 
-// routes registers every route of the Admin Center in one place. Links to
-// them are built by package paths.
+// routes registers every route of the Admin Center in one place, so that
+// the URL of a page leads to its handler at a glance: a list, longer than
+// a function should be, on purpose. Links to them are built by package
+// paths.
 func (s *Server) routes() {
 	e := s.echo
 	e.GET("/healthz", s.healthz)

@@ -99,14 +99,7 @@ func (s *Service) addBackOne(ctx context.Context, actorID int64, d Domain, remov
 		if err := tx.Take(&u, r.UserID).Error; err != nil { // locked by Admin
 			return fmt.Errorf("domains: unable to read user %d: %w", r.UserID, err)
 		}
-		switch {
-		case u.OrgID() == org.ID:
-			why = "already a member"
-		case u.Managed():
-			why = "now managed by another organization"
-		case !u.Active():
-			why = "login deactivated"
-		}
+		why = whyNotBack(u, org.ID)
 		now := s.Now()
 		r.ReaddedAt = &now
 		if why != "" {
@@ -137,6 +130,20 @@ func (s *Service) addBackOne(ctx context.Context, actorID int64, d Domain, remov
 		return mail.Enqueue(tx, now, mail.AddedBack(u.Email, u.Name, org.Name, role.Label()))
 	})
 	return added, why, err
+}
+
+// whyNotBack says why a removed user cannot be added back to the
+// organization, if so.
+func whyNotBack(u users.User, orgID int64) string {
+	switch {
+	case u.OrgID() == orgID:
+		return "already a member"
+	case u.Managed():
+		return "now managed by another organization"
+	case !u.Active():
+		return "login deactivated"
+	}
+	return ""
 }
 
 func accountsIn(list string) int {

@@ -122,15 +122,6 @@ func (s *Service) VerifiedNames(ctx context.Context, orgID int64) ([]string, err
 	return VerifiedNames(s.DB.WithContext(ctx), orgID)
 }
 
-// Checks returns the newest checks of a domain, newest first.
-func (s *Service) Checks(ctx context.Context, domainID int64, limit int) ([]Check, error) {
-	var out []Check
-	if err := s.DB.WithContext(ctx).Where("domain_id = ?", domainID).Order("id DESC").Limit(limit).Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("domains: unable to list the checks of %d: %w", domainID, err)
-	}
-	return out, nil
-}
-
 // Delete removes a domain from the actor's organization. Its managed
 // users stay; only the expiry of an unvalidated domain removes users.
 func (s *Service) Delete(ctx context.Context, actorID, id int64) (Domain, error) {

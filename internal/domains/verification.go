@@ -165,29 +165,8 @@ func (s *Service) record(ctx context.Context, id int64, report Report, actor *au
 			d.Method = chosen
 		}
 		d.LastCheckedAt = &now
-		proof, found := report.Proof()
-		elsewhere := false
-		if found && d.Status != Verified && d.Status != Revalidating {
-			if elsewhere, err = verifiedElsewhere(tx, d); err != nil {
-				return err
-			}
-		}
-		switch {
-		case elsewhere:
-			// The entry stays pending: should the other organization delete
-			// the domain, the automatic checks verify it here.
-			conflict = ErrVerifiedElsewhere
-			s.unproven(&t, report)
-			if t.manual {
-				t.event("domain.verification_refused", "proof found, but the domain is verified by another organization")
-			}
-		case found:
-			s.proven(&t, proof)
-		default:
-			s.unproven(&t, report)
-		}
-		if t.err != nil {
-			return t.err
+		if conflict, err = s.decide(&t, report); err != nil {
+			return err
 		}
 		// An automatic check that leaves the domain in re-validation keeps
 		// its claim: the reminder or the expiry due next is done under it,
@@ -209,6 +188,35 @@ func (s *Service) record(ctx context.Context, id int64, report Report, actor *au
 	}
 	s.Metrics.observe(report)
 	return d, conflict
+}
+
+// decide moves the domain of t to the state the report calls for. It
+// returns ErrVerifiedElsewhere, not as a failure, when the proof is in
+// place but another organization holds the domain.
+func (s *Service) decide(t *transition, report Report) (conflict, err error) {
+	d := t.d
+	proof, found := report.Proof()
+	elsewhere := false
+	if found && d.Status != Verified && d.Status != Revalidating {
+		if elsewhere, err = verifiedElsewhere(t.tx, *d); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case elsewhere:
+		// The entry stays pending: should the other organization delete
+		// the domain, the automatic checks verify it here.
+		conflict = ErrVerifiedElsewhere
+		s.unproven(t, report)
+		if t.manual {
+			t.event("domain.verification_refused", "proof found, but the domain is verified by another organization")
+		}
+	case found:
+		s.proven(t, proof)
+	default:
+		s.unproven(t, report)
+	}
+	return conflict, t.err
 }
 
 // transition collects what one change of a domain records: audit entries

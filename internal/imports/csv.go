@@ -175,6 +175,79 @@ var errRecordTooLong = errors.New("row too long")
 // a page of rows at a time: memory stays bounded whatever the file's
 // shape, and a refusal quotes at most a short excerpt of it.
 func (s *Service) checkUpload(ctx context.Context, imp Import, file io.Reader) ([]int64, error) {
+	var ids []int64
+	err := readUpload(file, func(page []uploadedRow) error {
+		var err error
+		ids, err = s.compareWithReport(ctx, imp, page, ids)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, apperr.Field("file", "The file has no user left: nothing was imported or changed. To import nobody, simply do not start the import.")
+	}
+	return ids, nil
+}
+
+// readUpload parses an uploaded file: its header must be the report's,
+// and each row must have the report's columns and a user id not seen
+// before in the file. It hands the rows to each, a page at a time.
+func readUpload(file io.Reader, each func(page []uploadedRow) error) error {
+	r := newUploadReader(file)
+	header, err := r.read()
+	if errors.Is(err, io.EOF) {
+		return apperr.Field("file", "The file is empty. Upload the report's CSV with the rows of the users to leave out removed.")
+	}
+	if err != nil {
+		return err
+	}
+	if !sameCells(header, ReportHeader) {
+		return badLine(1, "the header is %s, not the report's %q.", excerpt(strings.Join(header, ",")), strings.Join(ReportHeader, ","))
+	}
+	seen := map[int64]int{}
+	page := make([]uploadedRow, 0, csvPage)
+	for {
+		record, err := r.read()
+		if errors.Is(err, io.EOF) {
+			return each(page)
+		}
+		if err != nil {
+			return err
+		}
+		line, _ := r.csv.FieldPos(0)
+		if len(record) == 1 && strings.TrimSpace(record[0]) == "" {
+			continue // a blank line
+		}
+		if len(record) != len(ReportHeader) {
+			return badLine(line, "the row has %d columns; the report's rows have %d.", len(record), len(ReportHeader))
+		}
+		id, err := strconv.ParseInt(strings.TrimSpace(record[0]), 10, 64)
+		if err != nil {
+			return badLine(line, "the user_id %s is not a number from the report.", excerpt(record[0]))
+		}
+		if first, dup := seen[id]; dup {
+			return badLine(line, "user %d appears again (first on line %d): an edited file may only remove rows.", id, first)
+		}
+		seen[id] = line
+		if page = append(page, uploadedRow{line: line, userID: id, record: slices.Clone(record)}); len(page) == csvPage {
+			if err := each(page); err != nil {
+				return err
+			}
+			page = page[:0]
+		}
+	}
+}
+
+// uploadReader reads the rows of an uploaded file, each bounded in size,
+// and turns what goes wrong into a refusal naming the line.
+type uploadReader struct {
+	in       *recordReader
+	csv      *csv.Reader
+	lastLine int // the line on which the last row read ended
+}
+
+func newUploadReader(file io.Reader) *uploadReader {
 	br := bufio.NewReader(io.LimitReader(file, UploadLimit+1))
 	if bom, _ := br.Peek(3); string(bom) == "\xef\xbb\xbf" {
 		br.Discard(3) // spreadsheets save UTF-8 with a byte order mark
@@ -183,72 +256,25 @@ func (s *Service) checkUpload(ctx context.Context, imp Import, file io.Reader) (
 	r := csv.NewReader(in)
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = true
-	lastLine := 0 // the line on which the last row read ended
-	read := func() ([]string, error) {
-		in.sinceRecord = 0
-		record, err := r.Read()
-		switch {
-		case errors.Is(err, errRecordTooLong):
-			return nil, badLine(lastLine+1, "the row is longer than %d KiB: the report's rows are far shorter. Upload the report's CSV with rows removed.", maxRecordBytes>>10)
-		case in.n > UploadLimit:
-			return nil, tooLarge()
-		case err != nil:
-			return nil, err
-		}
-		lastLine, _ = r.FieldPos(len(record) - 1)
-		return record, nil
-	}
-	header, err := read()
-	if errors.Is(err, io.EOF) {
-		return nil, apperr.Field("file", "The file is empty. Upload the report's CSV with the rows of the users to leave out removed.")
-	}
-	if err != nil {
+	return &uploadReader{in: in, csv: r}
+}
+
+// read returns the next row, or io.EOF, or a refusal.
+func (u *uploadReader) read() ([]string, error) {
+	u.in.sinceRecord = 0
+	record, err := u.csv.Read()
+	switch {
+	case errors.Is(err, errRecordTooLong):
+		return nil, badLine(u.lastLine+1, "the row is longer than %d KiB: the report's rows are far shorter. Upload the report's CSV with rows removed.", maxRecordBytes>>10)
+	case u.in.n > UploadLimit:
+		return nil, tooLarge()
+	case errors.Is(err, io.EOF):
+		return nil, err
+	case err != nil:
 		return nil, readError(err)
 	}
-	if !sameCells(header, ReportHeader) {
-		return nil, badLine(1, "the header is %s, not the report's %q.", excerpt(strings.Join(header, ",")), strings.Join(ReportHeader, ","))
-	}
-	var ids []int64
-	seen := map[int64]int{}
-	part := make([]uploadedRow, 0, csvPage)
-	for {
-		record, err := read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, readError(err)
-		}
-		line, _ := r.FieldPos(0)
-		if len(record) == 1 && strings.TrimSpace(record[0]) == "" {
-			continue // a blank line
-		}
-		if len(record) != len(ReportHeader) {
-			return nil, badLine(line, "the row has %d columns; the report's rows have %d.", len(record), len(ReportHeader))
-		}
-		id, err := strconv.ParseInt(strings.TrimSpace(record[0]), 10, 64)
-		if err != nil {
-			return nil, badLine(line, "the user_id %s is not a number from the report.", excerpt(record[0]))
-		}
-		if first, dup := seen[id]; dup {
-			return nil, badLine(line, "user %d appears again (first on line %d): an edited file may only remove rows.", id, first)
-		}
-		seen[id] = line
-		part = append(part, uploadedRow{line: line, userID: id, record: slices.Clone(record)})
-		if len(part) == csvPage {
-			if ids, err = s.compareWithReport(ctx, imp, part, ids); err != nil {
-				return nil, err
-			}
-			part = part[:0]
-		}
-	}
-	if ids, err = s.compareWithReport(ctx, imp, part, ids); err != nil {
-		return nil, err
-	}
-	if len(ids) == 0 {
-		return nil, apperr.Field("file", "The file has no user left: nothing was imported or changed. To import nobody, simply do not start the import.")
-	}
-	return ids, nil
+	u.lastLine, _ = u.csv.FieldPos(len(record) - 1)
+	return record, nil
 }
 
 // compareWithReport checks a page of uploaded rows against the report's

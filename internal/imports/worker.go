@@ -205,7 +205,13 @@ func (s *Service) generateBatch(tx *gorm.DB, imp *Import) error {
 	if len(found) == generateBatch {
 		return nil
 	}
-	// The last batch: the report is ready. Its rows are about to be
+	return s.ready(tx, imp)
+}
+
+// ready closes a generated report, and starts its import if it was asked
+// for without review.
+func (s *Service) ready(tx *gorm.DB, imp *Import) error {
+	// The report is ready. Its rows are about to be
 	// updated one batch at a time: a table that grew from nothing needs
 	// fresh statistics, or each update reads all of it.
 	if err := database.Analyze(tx, "import_users"); err != nil {
@@ -213,7 +219,7 @@ func (s *Service) generateBatch(tx *gorm.DB, imp *Import) error {
 	}
 	imp.Status, imp.Selected, imp.CursorID = Ready, imp.Eligible, 0
 	now := s.Now()
-	err = audit.Record(tx, now, imp.OrganizationID, audit.System, "import.report_ready", targetOf(*imp),
+	err := audit.Record(tx, now, imp.OrganizationID, audit.System, "import.report_ready", targetOf(*imp),
 		fmt.Sprintf("%s found, %d eligible", text.Count(imp.Found, "user"), imp.Eligible))
 	if err != nil || !imp.WithoutReview {
 		return err

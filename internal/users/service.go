@@ -320,11 +320,6 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) (Us
 	return u, err
 }
 
-// ByID returns one user.
-func (s *Service) ByID(ctx context.Context, id int64) (User, error) {
-	return byID(s.DB.WithContext(ctx), id)
-}
-
 func byID(db *gorm.DB, id int64) (User, error) {
 	var u User
 	err := db.Take(&u, id).Error
