@@ -23,13 +23,13 @@ import (
 func TestAddBack(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
-		org, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
-		adam := f.member(t, "adam@acme.test", org.ID, users.Admin)
-		sam := f.member(t, "sam@acme.test", org.ID, users.Standard)
-		sue := f.member(t, "sue@sales.acme.test", org.ID, users.Standard)
-		joe := f.member(t, "joe@acme.test", org.ID, users.Standard)
-		dee := f.member(t, "dee@acme.test", org.ID, users.Standard)
-		stan := f.member(t, "stan@globex.test", org.ID, users.Standard)
+		org, owner := f.Org(t, "Acme Corp", "olivia@acme.test")
+		adam := f.Member(t, f.Person(t, "adam@acme.test", true, 0), org.ID, users.Admin)
+		sam := f.Member(t, f.Person(t, "sam@acme.test", true, 0), org.ID, users.Standard)
+		sue := f.Member(t, f.Person(t, "sue@sales.acme.test", true, 0), org.ID, users.Standard)
+		joe := f.Member(t, f.Person(t, "joe@acme.test", true, 0), org.ID, users.Standard)
+		dee := f.Member(t, f.Person(t, "dee@acme.test", true, 0), org.ID, users.Standard)
+		stan := f.Member(t, f.Person(t, "stan@globex.test", true, 0), org.ID, users.Standard)
 		adamAccount := f.account(t, adam, "Adam's project")
 		samAccounts := []users.Account{f.account(t, sam, "Sam one"), f.account(t, sam, "Sam two")}
 		ownerAccount := f.account(t, owner, "Olivia's project")
@@ -95,7 +95,7 @@ func TestAddBack(t *testing.T) {
 			user users.User
 			role users.Role
 		}{{adam, users.Admin}, {sam, users.Standard}, {sue, users.Standard}} {
-			got := f.reloadUser(t, want.user)
+			got := f.Reload(t, want.user)
 			if got.OrgID() != org.ID || got.Role != want.role || !sameTime(got.JoinedAt, &now) {
 				t.Errorf("%s back as %+v, want %s", want.user.Email, got, want.role)
 			}
@@ -109,10 +109,10 @@ func TestAddBack(t *testing.T) {
 				t.Errorf("account %q: %+v, want it owned by %s in the organization", a.account.Name, got, a.owner.Email)
 			}
 		}
-		if got := f.reloadUser(t, joe); got.Role != users.Owner || got.OrgID() == org.ID {
+		if got := f.Reload(t, joe); got.Role != users.Owner || got.OrgID() == org.ID {
 			t.Errorf("joe: %+v", got)
 		}
-		if got := f.reloadUser(t, dee); got.Managed() || got.Active() {
+		if got := f.Reload(t, dee); got.Managed() || got.Active() {
 			t.Errorf("dee: %+v", got)
 		}
 

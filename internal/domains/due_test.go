@@ -44,7 +44,7 @@ func (f *fixture) runDue(t *testing.T) int {
 func TestPropagationWindow(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
-		org, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
+		org, owner := f.Org(t, "Acme Corp", "olivia@acme.test")
 		d := f.add(t, owner, "acme.test")
 		f.clk.Advance(time.Hour)
 		start := f.clk.Now()
@@ -153,7 +153,7 @@ func TestPropagationWindow(t *testing.T) {
 func TestProofFoundByAutomaticCheck(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
-		org, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
+		org, owner := f.Org(t, "Acme Corp", "olivia@acme.test")
 		d := f.add(t, owner, "acme.test")
 		if _, _, err := f.svc.Verify(f.ctx, owner.ID, d.ID, verify.DNS); err != nil {
 			t.Fatal(err)
@@ -214,7 +214,7 @@ func TestProofFoundByAutomaticCheck(t *testing.T) {
 func TestRunDueClaimsEachDomainOnce(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
-		_, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
+		_, owner := f.Org(t, "Acme Corp", "olivia@acme.test")
 		const count, instances = 50, 6
 		ids := make([]int64, count)
 		for i := range count {

@@ -40,13 +40,13 @@ func TestExpiry(t *testing.T) {
 		f := newFixture(t, db)
 		tm := f.team(t)
 		org, owner := tm.org, tm.owner
-		eve := f.member(t, "eve@eu.acme.test", org.ID, users.Standard)   // at eu.acme.test, verified on its own
-		gina := f.member(t, "gina@globex.test", org.ID, users.Admin)     // at another domain
-		nick := f.member(t, "nick@notacme.test", org.ID, users.Standard) // a name that only ends like acme.test
-		var uma users.User                                               // unmanaged, at acme.test
+		eve := f.Member(t, f.Person(t, "eve@eu.acme.test", true, 0), org.ID, users.Standard)   // at eu.acme.test, verified on its own
+		gina := f.Member(t, f.Person(t, "gina@globex.test", true, 0), org.ID, users.Admin)     // at another domain
+		nick := f.Member(t, f.Person(t, "nick@notacme.test", true, 0), org.ID, users.Standard) // a name that only ends like acme.test
+		var uma users.User                                                                     // unmanaged, at acme.test
 		db.Take(&uma, "email = ?", "uma@acme.test")
-		_, ivan := f.newOrg(t, "Initech", "ivan@initech.test")
-		zed := f.member(t, "zed@acme.test", ivan.OrgID(), users.Standard) // another organization's, at acme.test
+		_, ivan := f.Org(t, "Initech", "ivan@initech.test")
+		zed := f.Member(t, f.Person(t, "zed@acme.test", true, 0), ivan.OrgID(), users.Standard) // another organization's, at acme.test
 		ownerAccount := f.account(t, owner, "Olivia's project")
 		adamAccount := f.account(t, tm.admin, "Adam's project")
 		samAccounts := []users.Account{f.account(t, tm.std, "Sam one"), f.account(t, tm.std, "Sam two")}
@@ -132,7 +132,7 @@ func TestExpiry(t *testing.T) {
 			}
 
 			// Their login survives, unmanaged; a deactivated one stays so.
-			u := f.reloadUser(t, want.user)
+			u := f.Reload(t, want.user)
 			if u.Managed() || u.Role != "" || u.JoinedAt != nil || u.PasswordHash != want.user.PasswordHash ||
 				u.Email != want.user.Email || (u.DeactivatedAt != nil) != (want.user.ID == tm.retired.ID) {
 				t.Errorf("removed user %+v", u)
@@ -146,7 +146,7 @@ func TestExpiry(t *testing.T) {
 
 		// Everyone else is as they were.
 		for _, u := range []users.User{owner, eve, gina, nick, uma, zed} {
-			if got := f.reloadUser(t, u); got.OrgID() != u.OrgID() || got.Role != u.Role {
+			if got := f.Reload(t, u); got.OrgID() != u.OrgID() || got.Role != u.Role {
 				t.Errorf("%s changed: %+v", u.Email, got)
 			}
 		}
@@ -275,11 +275,11 @@ func TestExpiryResumesAfterAStop(t *testing.T) {
 		t.Run(stop.name, func(t *testing.T) {
 			testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 				f := newFixture(t, db)
-				org, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
-				f.member(t, "gina@globex.test", org.ID, users.Admin)
+				org, owner := f.Org(t, "Acme Corp", "olivia@acme.test")
+				f.Member(t, f.Person(t, "gina@globex.test", true, 0), org.ID, users.Admin)
 				f.verified(t, owner, "globex.test")
 				for i := range people {
-					f.member(t, fmt.Sprintf("u%02d@acme.test", i), org.ID, users.Standard)
+					f.Member(t, f.Person(t, fmt.Sprintf("u%02d@acme.test", i), true, 0), org.ID, users.Standard)
 				}
 				d := f.demote(t, f.verified(t, owner, "acme.test"))
 				f.advanceTo(t, *d.DeadlineAt)
@@ -293,24 +293,26 @@ func TestExpiryResumesAfterAStop(t *testing.T) {
 				if err := db.Take(&exp).Error; err != nil || exp.FinishedAt != nil {
 					t.Fatalf("stopped expiry %+v, %v", exp, err)
 				}
-				state := func() (removed, pending, audited, emailed, summaries int64) {
-					return f.count(t, &domains.Removal{}, "outcome = 'removed'"),
-						f.count(t, &domains.Removal{}, "outcome = 'pending'"),
-						int64(len(f.audited(t, org.ID, "member.removed"))),
-						int64(len(f.emails(t, "You are no longer managed by Acme Corp"))),
-						int64(len(f.emails(t, "acme.test was deleted from Acme Corp")))
+				type progress struct{ Removed, Pending, Audited, Emailed, Summaries int64 }
+				state := func() progress {
+					return progress{
+						Removed:   f.count(t, &domains.Removal{}, "outcome = 'removed'"),
+						Pending:   f.count(t, &domains.Removal{}, "outcome = 'pending'"),
+						Audited:   int64(len(f.audited(t, org.ID, "member.removed"))),
+						Emailed:   int64(len(f.emails(t, "You are no longer managed by Acme Corp"))),
+						Summaries: int64(len(f.emails(t, "acme.test was deleted from Acme Corp"))),
+					}
 				}
-				removed, pending, audited, emailed, summaries := state()
-				if removed != int64(stop.removed) || pending != int64(people-stop.removed) || audited != removed || emailed != removed || summaries != 0 {
-					t.Fatalf("when stopped: %d removed, %d pending, %d audited, %d emailed, %d summaries; want %d removed",
-						removed, pending, audited, emailed, summaries, stop.removed)
+				done := int64(stop.removed)
+				if got, want := state(), (progress{Removed: done, Pending: people - done, Audited: done, Emailed: done}); got != want {
+					t.Fatalf("when stopped: %+v, want %+v", got, want)
 				}
 
 				// While the stopped instance's lease runs, nobody takes it over.
 				f.clk.Advance(time.Minute)
 				f.runDue(t)
-				if r, _, _, _, _ := state(); r != removed {
-					t.Fatalf("resumed while the lease ran: %d removed", r)
+				if got := state(); got.Removed != done {
+					t.Fatalf("resumed while the lease ran: %+v", got)
 				}
 
 				// Then two instances resume it at once. On PostgreSQL the stopped
@@ -338,9 +340,8 @@ func TestExpiryResumesAfterAStop(t *testing.T) {
 				if exp.FinishedAt == nil || exp.LeaseUntil != nil {
 					t.Fatalf("resumed expiry %+v", exp)
 				}
-				removed, pending, audited, emailed, summaries = state()
-				if removed != people || pending != 0 || audited != people || emailed != people || summaries != 2 {
-					t.Fatalf("after resuming: %d removed, %d pending, %d audited, %d emailed, %d summaries", removed, pending, audited, emailed, summaries)
+				if got, want := state(), (progress{Removed: people, Audited: people, Emailed: people, Summaries: 2}); got != want {
+					t.Fatalf("after resuming: %+v, want %+v", got, want)
 				}
 				for i := range people {
 					email := fmt.Sprintf("u%02d@acme.test", i)

@@ -23,6 +23,7 @@ import (
 	"admincenter/internal/orgs"
 	"admincenter/internal/testdb"
 	"admincenter/internal/testnet"
+	"admincenter/internal/testpeople"
 	"admincenter/internal/users"
 	"admincenter/internal/verify"
 )
@@ -46,6 +47,7 @@ var siteNames = []string{"acme.test", "eu.acme.test", "globex.test", "initech.te
 // fixture is a database, a fake clock, and the Internet of a test: a DNS
 // server and a website on loopback, both checked by the real checker.
 type fixture struct {
+	testpeople.Maker
 	db      *gorm.DB
 	clk     *clock.Fake
 	dns     *testnet.DNS
@@ -73,6 +75,7 @@ func newFixture(t *testing.T, db *gorm.DB) *fixture {
 	for _, name := range siteNames {
 		zone = append(zone, name+". 300 IN A 127.0.0.1")
 	}
+	f.Maker = testpeople.Maker{DB: db, Now: f.clk.Now}
 	f.dns = testnet.StartDNS(t, zone...)
 	f.ca = testnet.NewCA(t, "Test CA")
 	f.site = testnet.StartSite(t, f.ca.Issue(t, siteNames...), f.serve)
@@ -132,47 +135,6 @@ func (f *fixture) publishFile(d domains.Domain) {
 func (f *fixture) publishTXT(t *testing.T, d domains.Domain) {
 	t.Helper()
 	f.dns.Add(t, fmt.Sprintf("%s. 300 IN TXT %q", d.TXTName(), d.Token))
-}
-
-// person inserts a user with a verified email address.
-func (f *fixture) person(t *testing.T, email string) users.User {
-	t.Helper()
-	now := f.clk.Now()
-	u := users.User{Email: email, Name: strings.Split(email, "@")[0], PasswordHash: "x", SessionsValidAfter: now, CreatedAt: now, EmailVerifiedAt: &now}
-	if err := f.db.Create(&u).Error; err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
-
-// newOrg creates an organization whose Owner has the given email.
-func (f *fixture) newOrg(t *testing.T, name, ownerEmail string) (orgs.Organization, users.User) {
-	t.Helper()
-	owner := f.person(t, ownerEmail)
-	org, err := f.orgs.Create(f.ctx, owner.ID, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return org, f.reloadUser(t, owner)
-}
-
-// member inserts a user managed by the organization with the role.
-func (f *fixture) member(t *testing.T, email string, orgID int64, role users.Role) users.User {
-	t.Helper()
-	u := f.person(t, email)
-	if err := f.db.Model(&u).Updates(map[string]any{"organization_id": orgID, "role": role, "joined_at": f.clk.Now()}).Error; err != nil {
-		t.Fatal(err)
-	}
-	return f.reloadUser(t, u)
-}
-
-func (f *fixture) reloadUser(t *testing.T, u users.User) users.User {
-	t.Helper()
-	var got users.User
-	if err := f.db.Take(&got, u.ID).Error; err != nil {
-		t.Fatal(err)
-	}
-	return got
 }
 
 func (f *fixture) add(t *testing.T, actor users.User, name string) domains.Domain {
@@ -389,7 +351,7 @@ func (f *fixture) deactivate(t *testing.T, u users.User) {
 // account gives the user a new account, in their organization if any.
 func (f *fixture) account(t *testing.T, owner users.User, name string) users.Account {
 	t.Helper()
-	owner = f.reloadUser(t, owner)
+	owner = f.Reload(t, owner)
 	a := users.Account{ID: users.NewAccountID(), Name: name, OwnerID: owner.ID, OrganizationID: owner.OrganizationID, CreatedAt: f.clk.Now()}
 	if err := f.db.Create(&a).Error; err != nil {
 		t.Fatal(err)

@@ -13,8 +13,8 @@ import (
 func TestAllowsEmail(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
-		acme, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
-		_, globexOwner := f.newOrg(t, "Globex", "gloria@globex.test")
+		acme, owner := f.Org(t, "Acme Corp", "olivia@acme.test")
+		_, globexOwner := f.Org(t, "Globex", "gloria@globex.test")
 		f.verified(t, owner, "acme.test")
 		f.verified(t, owner, "bücher.test")
 		f.add(t, owner, "initech.test")

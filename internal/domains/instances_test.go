@@ -29,15 +29,15 @@ func TestSeveralInstancesShareTheWork(t *testing.T) {
 		for _, s := range instances {
 			s.GracePeriod = shortGrace
 		}
-		org, owner := f.newOrg(t, "Corp", "olivia@hq.test")
-		f.member(t, "adam@hq.test", org.ID, users.Admin)
+		org, owner := f.Org(t, "Corp", "olivia@hq.test")
+		f.Member(t, f.Person(t, "adam@hq.test", true, 0), org.ID, users.Admin)
 		told := []string{"adam@hq.test", "olivia@hq.test"}
 
 		const count = 30
 		all := make([]domains.Domain, count)
 		for i := range count {
 			name := fmt.Sprintf("d%02d.test", i)
-			f.member(t, fmt.Sprintf("u%02d@%s", i, name), org.ID, users.Standard)
+			f.Member(t, f.Person(t, fmt.Sprintf("u%02d@%s", i, name), true, 0), org.ID, users.Standard)
 			all[i] = f.verified(t, owner, name)
 		}
 		// The first ten keep their proof; the next ten lose it for good; the

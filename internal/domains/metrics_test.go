@@ -52,7 +52,7 @@ func TestMetrics(t *testing.T) {
 		reg := prometheus.NewPedanticRegistry()
 		reg.MustRegister(f.svc.Metrics.Collectors(f.svc)...)
 
-		_, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
+		_, owner := f.Org(t, "Acme Corp", "olivia@acme.test")
 		f.verifiedBy(t, owner, "acme.test", verify.DNS)      // dns found, https absent
 		f.verifiedBy(t, owner, "eu.acme.test", verify.HTTPS) // https found, dns absent
 		shared := f.verifiedBy(t, owner, "shared.test", verify.DNS)

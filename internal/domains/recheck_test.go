@@ -17,8 +17,8 @@ import (
 func TestRecheck(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
-		acme, acmeOwner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
-		globex, globexOwner := f.newOrg(t, "Globex", "gloria@globex.test")
+		acme, acmeOwner := f.Org(t, "Acme Corp", "olivia@acme.test")
+		globex, globexOwner := f.Org(t, "Globex", "gloria@globex.test")
 		mine := f.add(t, acmeOwner, "shared.test") // never clicked Verify
 		theirs := f.verifiedBy(t, globexOwner, "shared.test", verify.HTTPS)
 		f.publishTXT(t, mine)

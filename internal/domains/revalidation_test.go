@@ -34,16 +34,16 @@ var teamAdmins = []string{"adam@acme.test", "olivia@acme.test"}
 
 func (f *fixture) team(t *testing.T) team {
 	t.Helper()
-	org, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
+	org, owner := f.Org(t, "Acme Corp", "olivia@acme.test")
 	tm := team{
 		org: org, owner: owner,
-		admin:   f.member(t, "adam@acme.test", org.ID, users.Admin),
-		std:     f.member(t, "sam@acme.test", org.ID, users.Standard),
-		sub:     f.member(t, "sue@sales.acme.test", org.ID, users.Standard),
-		retired: f.member(t, "dora@acme.test", org.ID, users.Admin),
+		admin:   f.Member(t, f.Person(t, "adam@acme.test", true, 0), org.ID, users.Admin),
+		std:     f.Member(t, f.Person(t, "sam@acme.test", true, 0), org.ID, users.Standard),
+		sub:     f.Member(t, f.Person(t, "sue@sales.acme.test", true, 0), org.ID, users.Standard),
+		retired: f.Member(t, f.Person(t, "dora@acme.test", true, 0), org.ID, users.Admin),
 	}
 	f.deactivate(t, tm.retired)
-	f.person(t, "uma@acme.test") // unmanaged: never at risk
+	f.Person(t, "uma@acme.test", true, 0) // unmanaged: never at risk
 	return tm
 }
 
@@ -163,7 +163,7 @@ func TestProofMissingStartsRevalidation(t *testing.T) {
 func TestRevalidationEmailsNameTheDeadlineWithNobodyAtRisk(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
-		_, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
+		_, owner := f.Org(t, "Acme Corp", "olivia@acme.test")
 		d := f.demote(t, f.verified(t, owner, "acme.test"))
 		f.advanceTo(t, d.DeadlineAt.Add(-grace*7/30))
 		f.runDue(t)
@@ -393,7 +393,7 @@ func TestAutomaticCheckUsesTheProvingMethodFirst(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 				f := newFixture(t, db)
-				org, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
+				org, owner := f.Org(t, "Acme Corp", "olivia@acme.test")
 				d := f.verifiedBy(t, owner, "acme.test", tc.method)
 				tc.after(f, d)
 				f.clk.Advance(recheck)

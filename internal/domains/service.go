@@ -143,6 +143,15 @@ func (s *Service) Delete(ctx context.Context, actorID, id int64) (Domain, error)
 	return d, err
 }
 
+// SetSignupPolicy stores what a sign-up at the domain does, in tx; the
+// policy is Bulk User Import's, which checks it before.
+func SetSignupPolicy(tx *gorm.DB, domainID int64, policy string) error {
+	if err := tx.Model(&Domain{}).Where("id = ?", domainID).Update("signup_policy", policy).Error; err != nil {
+		return fmt.Errorf("domains: unable to change the settings of %d: %w", domainID, err)
+	}
+	return nil
+}
+
 // ForActor returns a domain of the actor's organization after checking
 // that the actor may administer it.
 func (s *Service) ForActor(ctx context.Context, actor users.User, id int64) (Domain, error) {

@@ -26,7 +26,7 @@ var (
 func TestAdd(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
-		org, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
+		org, owner := f.Org(t, "Acme Corp", "olivia@acme.test")
 
 		d := f.add(t, owner, "  Acme.TEST. ")
 		if d.ID == 0 || d.OrganizationID != org.ID || d.Name != "acme.test" || d.UnicodeName != "acme.test" ||
@@ -84,11 +84,11 @@ func TestAdd(t *testing.T) {
 func TestAddRefusals(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
-		acme, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
-		admin := f.member(t, "adam@acme.test", acme.ID, users.Admin)
-		standard := f.member(t, "sam@acme.test", acme.ID, users.Standard)
-		loner := f.person(t, "lou@acme.test")
-		_, globexOwner := f.newOrg(t, "Globex", "gloria@globex.test")
+		acme, owner := f.Org(t, "Acme Corp", "olivia@acme.test")
+		admin := f.Member(t, f.Person(t, "adam@acme.test", true, 0), acme.ID, users.Admin)
+		standard := f.Member(t, f.Person(t, "sam@acme.test", true, 0), acme.ID, users.Standard)
+		loner := f.Person(t, "lou@acme.test", true, 0)
+		_, globexOwner := f.Org(t, "Globex", "gloria@globex.test")
 		f.verified(t, globexOwner, "globex.test")
 		elsewhere := f.add(t, globexOwner, "initech.test")
 		f.add(t, admin, "acme.test")
@@ -156,8 +156,8 @@ func TestAddRefusals(t *testing.T) {
 func TestAddConcurrentlyAtTheLimit(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
-		org, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
-		admin := f.member(t, "adam@acme.test", org.ID, users.Admin)
+		org, owner := f.Org(t, "Acme Corp", "olivia@acme.test")
+		admin := f.Member(t, f.Person(t, "adam@acme.test", true, 0), org.ID, users.Admin)
 		for i := range domains.Limit - 5 {
 			f.add(t, owner, fmt.Sprintf("d%03d.acme.test", i))
 		}
@@ -202,10 +202,10 @@ func TestAddConcurrentlyAtTheLimit(t *testing.T) {
 func TestDelete(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
-		acme, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
-		admin := f.member(t, "adam@acme.test", acme.ID, users.Admin)
-		sam := f.member(t, "sam@acme.test", acme.ID, users.Standard)
-		globex, globexOwner := f.newOrg(t, "Globex", "gloria@globex.test")
+		acme, owner := f.Org(t, "Acme Corp", "olivia@acme.test")
+		admin := f.Member(t, f.Person(t, "adam@acme.test", true, 0), acme.ID, users.Admin)
+		sam := f.Member(t, f.Person(t, "sam@acme.test", true, 0), acme.ID, users.Standard)
+		globex, globexOwner := f.Org(t, "Globex", "gloria@globex.test")
 		d := f.verified(t, owner, "acme.test")
 		other := f.add(t, globexOwner, "globex.test")
 		if n := len(f.checks(t, d.ID)); n != 2 {
@@ -234,7 +234,7 @@ func TestDelete(t *testing.T) {
 			t.Fatalf("%d checks of the deleted domain remain", n)
 		}
 		for _, u := range []users.User{owner, admin, sam} {
-			if got := f.reloadUser(t, u); got.OrgID() != acme.ID || got.Role != u.Role {
+			if got := f.Reload(t, u); got.OrgID() != acme.ID || got.Role != u.Role {
 				t.Fatalf("%s left the organization: %+v", u.Email, got)
 			}
 		}
@@ -265,9 +265,9 @@ func TestDelete(t *testing.T) {
 func TestForActor(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
-		acme, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
-		sam := f.member(t, "sam@acme.test", acme.ID, users.Standard)
-		_, globexOwner := f.newOrg(t, "Globex", "gloria@globex.test")
+		acme, owner := f.Org(t, "Acme Corp", "olivia@acme.test")
+		sam := f.Member(t, f.Person(t, "sam@acme.test", true, 0), acme.ID, users.Standard)
+		_, globexOwner := f.Org(t, "Globex", "gloria@globex.test")
 		d := f.add(t, owner, "acme.test")
 
 		if got, err := f.svc.ForActor(f.ctx, owner, d.ID); err != nil || got.ID != d.ID {

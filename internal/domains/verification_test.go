@@ -21,8 +21,8 @@ import (
 func TestVerifyByDNS(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
-		org, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
-		admin := f.member(t, "adam@acme.test", org.ID, users.Admin)
+		org, owner := f.Org(t, "Acme Corp", "olivia@acme.test")
+		admin := f.Member(t, f.Person(t, "adam@acme.test", true, 0), org.ID, users.Admin)
 		d := f.add(t, owner, "acme.test")
 		f.publishTXT(t, d)
 		f.clk.Advance(time.Hour)
@@ -82,7 +82,7 @@ func TestVerifyByDNS(t *testing.T) {
 func TestVerifyByTheOtherMethod(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
-		org, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
+		org, owner := f.Org(t, "Acme Corp", "olivia@acme.test")
 
 		byFile := f.add(t, owner, "acme.test")
 		f.publishFile(byFile)
@@ -156,7 +156,7 @@ func TestVerifyClickDecidesByTheVerifiedMethod(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 				f := newFixture(t, db)
-				_, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
+				_, owner := f.Org(t, "Acme Corp", "olivia@acme.test")
 				d := f.verifiedBy(t, owner, "acme.test", tt.verifiedBy)
 				tt.breakProof(t, f, d)
 				f.clk.Advance(time.Hour)
@@ -190,9 +190,9 @@ func TestVerifyClickDecidesByTheVerifiedMethod(t *testing.T) {
 func TestVerifyRefusals(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
-		acme, owner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
-		sam := f.member(t, "sam@acme.test", acme.ID, users.Standard)
-		_, globexOwner := f.newOrg(t, "Globex", "gloria@globex.test")
+		acme, owner := f.Org(t, "Acme Corp", "olivia@acme.test")
+		sam := f.Member(t, f.Person(t, "sam@acme.test", true, 0), acme.ID, users.Standard)
+		_, globexOwner := f.Org(t, "Globex", "gloria@globex.test")
 		d := f.add(t, owner, "acme.test")
 		f.publishTXT(t, d)
 
@@ -216,8 +216,8 @@ func TestVerifyRefusals(t *testing.T) {
 func TestVerifiedElsewhere(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
-		acme, acmeOwner := f.newOrg(t, "Acme Corp", "olivia@acme.test")
-		_, globexOwner := f.newOrg(t, "Globex", "gloria@globex.test")
+		acme, acmeOwner := f.Org(t, "Acme Corp", "olivia@acme.test")
+		_, globexOwner := f.Org(t, "Globex", "gloria@globex.test")
 		mine := f.add(t, acmeOwner, "shared.test")
 		theirs := f.verified(t, globexOwner, "shared.test")
 		f.publishTXT(t, mine)

@@ -20,12 +20,12 @@ func TestWarnings(t *testing.T) {
 		f := newFixture(t, db)
 		tm := f.team(t)
 		org, owner := tm.org, tm.owner
-		f.member(t, "eve@eu.acme.test", org.ID, users.Standard)
-		f.member(t, "ada@bücher.test", org.ID, users.Standard)
-		f.member(t, "bo@xn--bcher-kva.test", org.ID, users.Standard)
-		f.member(t, "gina@globex.test", org.ID, users.Admin)
-		initech, ivan := f.newOrg(t, "Initech", "ivan@initech.test")
-		f.member(t, "zed@acme.test", initech.ID, users.Standard)
+		f.Member(t, f.Person(t, "eve@eu.acme.test", true, 0), org.ID, users.Standard)
+		f.Member(t, f.Person(t, "ada@bücher.test", true, 0), org.ID, users.Standard)
+		f.Member(t, f.Person(t, "bo@xn--bcher-kva.test", true, 0), org.ID, users.Standard)
+		f.Member(t, f.Person(t, "gina@globex.test", true, 0), org.ID, users.Admin)
+		initech, ivan := f.Org(t, "Initech", "ivan@initech.test")
+		f.Member(t, f.Person(t, "zed@acme.test", true, 0), initech.ID, users.Standard)
 
 		acme := f.verified(t, owner, "acme.test")
 		eu := f.verified(t, owner, "eu.acme.test")

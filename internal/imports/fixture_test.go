@@ -2,10 +2,8 @@ package imports_test
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"admincenter/internal/imports"
 	"admincenter/internal/orgs"
 	"admincenter/internal/testdb"
+	"admincenter/internal/testpeople"
 	"admincenter/internal/users"
 )
 
@@ -24,6 +23,7 @@ func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 // fixture is Acme Corp with acme.test verified and Bulk User Import on,
 // Globex, and people at acme.test in every state a report tells apart.
 type fixture struct {
+	testpeople.Maker
 	db  *gorm.DB
 	clk *clock.Fake
 	ctx context.Context
@@ -46,20 +46,21 @@ type fixture struct {
 func newFixture(t *testing.T, db *gorm.DB) *fixture {
 	t.Helper()
 	f := &fixture{db: db, clk: clock.NewFake(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)), ctx: context.Background()}
+	f.Maker = testpeople.Maker{DB: db, Now: f.clk.Now}
 	base, _ := url.Parse("http://admin.test:8080")
 	f.svc = &imports.Service{DB: db, Now: f.clk.Now, BaseURL: base, Lease: time.Minute}
 
-	f.acme, f.owner = f.newOrg(t, "Acme Corp", "olivia@acme.test")
-	f.sam = f.member(t, f.person(t, "sam@acme.test", true, 1), f.acme.ID, users.Standard)
-	f.globex, f.gloria = f.newOrg(t, "Globex", "gloria@acme.test")
-	f.greta = f.member(t, f.person(t, "greta@acme.test", true, 1), f.globex.ID, users.Standard)
-	f.dora = f.person(t, "dora@acme.test", true, 0)
+	f.acme, f.owner = f.Org(t, "Acme Corp", "olivia@acme.test")
+	f.sam = f.Member(t, f.Person(t, "sam@acme.test", true, 1), f.acme.ID, users.Standard)
+	f.globex, f.gloria = f.Org(t, "Globex", "gloria@acme.test")
+	f.greta = f.Member(t, f.Person(t, "greta@acme.test", true, 1), f.globex.ID, users.Standard)
+	f.dora = f.Person(t, "dora@acme.test", true, 0)
 	db.Model(&f.dora).Update("deactivated_at", f.clk.Now())
-	f.ursula = f.person(t, "ursula@acme.test", false, 2)
-	f.eve = f.person(t, "eve@acme.test", true, 2)
-	f.emil = f.person(t, "emil@eu.acme.test", true, 1)
-	f.finn = f.person(t, "finn@acme.test", true, 0)
-	f.outsider = f.person(t, "olaf@notacme.test", true, 1)
+	f.ursula = f.Person(t, "ursula@acme.test", false, 2)
+	f.eve = f.Person(t, "eve@acme.test", true, 2)
+	f.emil = f.Person(t, "emil@eu.acme.test", true, 1)
+	f.finn = f.Person(t, "finn@acme.test", true, 0)
+	f.outsider = f.Person(t, "olaf@notacme.test", true, 1)
 
 	f.feature(t, f.acme.Name, true)
 	now := f.clk.Now()
@@ -72,53 +73,6 @@ func newFixture(t *testing.T, db *gorm.DB) *fixture {
 	}
 	f.clk.Advance(time.Hour)
 	return f
-}
-
-// person inserts a user with n accounts.
-func (f *fixture) person(t *testing.T, email string, verified bool, accounts int) users.User {
-	t.Helper()
-	now := f.clk.Now()
-	u := users.User{Email: email, Name: strings.Split(email, "@")[0], PasswordHash: "x", SessionsValidAfter: now, CreatedAt: now}
-	if verified {
-		u.EmailVerifiedAt = &now
-	}
-	if err := f.db.Create(&u).Error; err != nil {
-		t.Fatal(err)
-	}
-	for i := range accounts {
-		a := users.Account{ID: users.NewAccountID(), Name: fmt.Sprint("project ", i), OwnerID: u.ID, CreatedAt: now}
-		if err := f.db.Create(&a).Error; err != nil {
-			t.Fatal(err)
-		}
-	}
-	return u
-}
-
-func (f *fixture) newOrg(t *testing.T, name, ownerEmail string) (orgs.Organization, users.User) {
-	t.Helper()
-	owner := f.person(t, ownerEmail, true, 0)
-	org, err := (&orgs.Service{DB: f.db, Now: f.clk.Now}).Create(f.ctx, owner.ID, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return org, f.reload(t, owner)
-}
-
-func (f *fixture) member(t *testing.T, u users.User, orgID int64, role users.Role) users.User {
-	t.Helper()
-	if err := orgs.Join(f.db, u.ID, orgID, role, f.clk.Now()); err != nil {
-		t.Fatal(err)
-	}
-	return f.reload(t, u)
-}
-
-func (f *fixture) reload(t *testing.T, u users.User) users.User {
-	t.Helper()
-	var got users.User
-	if err := f.db.Take(&got, u.ID).Error; err != nil {
-		t.Fatal(err)
-	}
-	return got
 }
 
 func (f *fixture) feature(t *testing.T, org string, on bool) {

@@ -18,13 +18,23 @@ import (
 	"admincenter/internal/users"
 )
 
+// counts are what a report and its import say of their users.
+type counts struct {
+	Status                                   imports.Status
+	Expected, Found, Eligible, Selected      int
+	Imported, Skipped, NotImported, Notified int
+}
+
+func countsOf(imp imports.Import) counts {
+	return counts{imp.Status, imp.Expected, imp.Found, imp.Eligible, imp.Selected, imp.Imported, imp.Skipped, imp.NotImported(), imp.Notified}
+}
+
 func TestReportTellsEveryReason(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
 		imp := f.report(t, imports.All, false)
-		if imp.Status != imports.Ready || imp.Found != 9 || imp.Eligible != 3 || imp.Selected != 3 || imp.Expected != 9 {
-			t.Fatalf("report = %s, found %d (expected %d), eligible %d, selected %d; want ready 9/9/3/3",
-				imp.Status, imp.Found, imp.Expected, imp.Eligible, imp.Selected)
+		if got, want := countsOf(imp), (counts{Status: imports.Ready, Expected: 9, Found: 9, Eligible: 3, Selected: 3, NotImported: 9}); got != want {
+			t.Fatalf("report = %+v, want %+v", got, want)
 		}
 		want := map[string]imports.Reason{
 			"olivia@acme.test": imports.AlreadyMember, "sam@acme.test": imports.AlreadyMember,
@@ -53,18 +63,18 @@ func TestImportMovesEligibleUsersWithTheirAccounts(t *testing.T) {
 		f := newFixture(t, db)
 		imp := f.report(t, imports.All, false)
 		// Between the report and the import, finn joins Globex.
-		f.member(t, f.finn, f.globex.ID, users.Standard)
+		f.Member(t, f.finn, f.globex.ID, users.Standard)
 		if _, err := f.svc.Start(f.ctx, f.owner.ID, f.domain.ID, imp.ID); err != nil {
 			t.Fatal(err)
 		}
 		f.run(t)
 		imp = f.get(t, imp.ID)
-		if imp.Status != imports.Completed || imp.Imported != 2 || imp.Skipped != 1 || imp.NotImported() != 7 {
-			t.Fatalf("import = %s, imported %d, skipped %d, not imported %d; want completed 2/1/7",
-				imp.Status, imp.Imported, imp.Skipped, imp.NotImported())
+		want := counts{Status: imports.Completed, Expected: 9, Found: 9, Eligible: 3, Selected: 3, Imported: 2, Skipped: 1, NotImported: 7}
+		if got := countsOf(imp); got != want {
+			t.Fatalf("import = %+v, want %+v", got, want)
 		}
 		for _, u := range []users.User{f.eve, f.emil} {
-			got := f.reload(t, u)
+			got := f.Reload(t, u)
 			if got.OrgID() != f.acme.ID || got.Role != users.Standard || got.JoinedAt == nil {
 				t.Errorf("%s: organization %d role %q, want Acme, standard", u.Email, got.OrgID(), got.Role)
 			}
@@ -85,7 +95,7 @@ func TestImportMovesEligibleUsersWithTheirAccounts(t *testing.T) {
 		if r := rows["dora@acme.test"]; r.Outcome != imports.Skipped || r.OutcomeReason != imports.Deactivated {
 			t.Errorf("dora: %s %s, want skipped as deactivated", r.Outcome, r.OutcomeReason)
 		}
-		if f.reload(t, f.ursula).Managed() || f.reload(t, f.outsider).Managed() {
+		if f.Reload(t, f.ursula).Managed() || f.Reload(t, f.outsider).Managed() {
 			t.Error("a user who was not eligible was imported")
 		}
 		if n := f.count(t, "outbox", "subject LIKE 'Import from acme.test finished%' AND recipient = ?", f.owner.Email); n != 1 {
@@ -172,7 +182,7 @@ func TestNewUsersAndUsersLeftOut(t *testing.T) {
 			t.Fatalf("first import took %d", first.Imported)
 		}
 		f.clk.Advance(time.Hour)
-		nina := f.person(t, "nina@acme.test", true, 1)
+		nina := f.Person(t, "nina@acme.test", true, 1)
 		fresh := f.report(t, imports.New, false)
 		rows := f.rows(t, fresh.ID)
 		if fresh.Found != 1 || rows[nina.Email].Reason != imports.Eligible {
@@ -222,7 +232,7 @@ func TestUsersLeftOutSayWhy(t *testing.T) {
 		}
 		f.run(t) // imports eve and emil; finn was removed from the file
 		f.clk.Advance(time.Hour)
-		nina := f.person(t, "nina@acme.test", true, 0)
+		nina := f.Person(t, "nina@acme.test", true, 0)
 		f.report(t, imports.New, false) // holds nina; never imported
 
 		p, err := f.svc.LeftOut(f.ctx, f.acme.ID, f.domain.ID, f.domain.Name, 1)
@@ -285,7 +295,7 @@ func TestCSVNeutralizesFormulas(t *testing.T) {
 			names = append(names, "\x00Nul")
 		}
 		for i, n := range names {
-			u := f.person(t, "x"+string(rune('a'+i))+"@acme.test", true, 0)
+			u := f.Person(t, "x"+string(rune('a'+i))+"@acme.test", true, 0)
 			f.db.Model(&u).Update("name", n)
 		}
 		imp := f.report(t, imports.All, false)
@@ -332,8 +342,8 @@ func TestReportOfAnInternationalizedDomain(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.domain = idn
-		f.person(t, "ana@bücher.test", true, 1)
-		f.person(t, "ben@shop.xn--bcher-kva.test", true, 0)
+		f.Person(t, "ana@bücher.test", true, 1)
+		f.Person(t, "ben@shop.xn--bcher-kva.test", true, 0)
 		imp := f.report(t, imports.All, true)
 		if imp.Found != 2 || imp.Imported != 2 {
 			t.Fatalf("found %d, imported %d; want 2 and 2", imp.Found, imp.Imported)

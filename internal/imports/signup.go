@@ -47,9 +47,8 @@ func (s *Service) SetPolicy(ctx context.Context, actorID, domainID int64, p Sign
 				return apperr.Field("policy", err.Error())
 			}
 		}
-		err = tx.Model(&d).Update("signup_policy", p).Error
-		if err != nil {
-			return fmt.Errorf("imports: unable to change the settings of %s: %w", d.Name, err)
+		if err := domains.SetSignupPolicy(tx, d.ID, string(p)); err != nil {
+			return err
 		}
 		return audit.Record(tx, s.Now(), d.OrganizationID, actorOf(actor), "domain.signup_policy_changed",
 			audit.Target{Type: "domain", ID: fmt.Sprint(d.ID), Label: d.UnicodeName}, p.Label())

@@ -110,7 +110,7 @@ func TestUploadValidation(t *testing.T) {
 		f.run(t)
 		got = f.get(t, imp.ID)
 		rows := f.rows(t, imp.ID)
-		if got.Imported != 2 || rows["finn@acme.test"].Outcome != imports.Excluded || f.reload(t, f.finn).Managed() {
+		if got.Imported != 2 || rows["finn@acme.test"].Outcome != imports.Excluded || f.Reload(t, f.finn).Managed() {
 			t.Errorf("imported %d, finn %s; want 2 and finn excluded", got.Imported, rows["finn@acme.test"].Outcome)
 		}
 		if _, err := f.svc.Upload(f.ctx, f.owner.ID, f.owner.OrgID(), f.domain.ID, imp.ID, strings.NewReader(all)); apperr.CodeOf(err) != apperr.Invalid {
@@ -151,7 +151,7 @@ func TestAutoAddOnSignup(t *testing.T) {
 			if _, err := people.VerifyEmail(f.ctx, token); err != nil {
 				t.Fatalf("VerifyEmail: %v", err)
 			}
-			return f.reload(t, u)
+			return f.Reload(t, u)
 		}
 		u := signUp("nora@dev.acme.test")
 		if u.OrgID() != f.acme.ID || u.Role != users.Standard {
@@ -192,7 +192,7 @@ func TestTwoInstancesImportEachUserOnce(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
 		for i := range 1200 {
-			f.person(t, fmt.Sprintf("many%d@acme.test", i), true, i%3)
+			f.Person(t, fmt.Sprintf("many%d@acme.test", i), true, i%3)
 		}
 		imp, err := f.svc.Request(f.ctx, f.owner.ID, f.domain.ID, imports.All, true)
 		if err != nil {

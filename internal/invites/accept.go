@@ -121,10 +121,8 @@ func (s *Service) join(tx *gorm.DB, o Offer, u users.User) error {
 	if err := orgs.Join(tx, u.ID, o.OrganizationID, o.Role, now); err != nil {
 		return err
 	}
-	if !u.EmailVerified() {
-		if err := tx.Model(&u).Update("email_verified_at", now).Error; err != nil {
-			return fmt.Errorf("invites: unable to verify %s: %w", u.Email, err)
-		}
+	if err := users.ConfirmEmail(tx, &u, now); err != nil {
+		return err
 	}
 	err := tx.Model(&Invitation{}).Where("id = ?", o.ID).Updates(map[string]any{"accepted_at": now, "accepted_by": u.ID}).Error
 	if err != nil {

@@ -35,7 +35,7 @@ func TestAccept(t *testing.T) {
 		if offer.ID != inv.ID || offer.OrganizationName != "Acme Corp" || offer.Role != users.Admin {
 			t.Fatalf("offer %+v", offer)
 		}
-		u := f.reload(t, f.ursula)
+		u := f.Reload(t, f.ursula)
 		if u.OrgID() != f.acme.ID || u.Role != users.Admin || u.JoinedAt == nil || !u.JoinedAt.Equal(now) ||
 			u.EmailVerifiedAt == nil || !u.EmailVerifiedAt.Equal(now) {
 			t.Fatalf("user after accepting: %+v", u)
@@ -65,14 +65,14 @@ func TestAccept(t *testing.T) {
 func TestAcceptRefusals(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
-		walt := f.person(t, "walt@acme.test", true, 0)
-		vera := f.person(t, "vera@acme.test", true, 1)
+		walt := f.Person(t, "walt@acme.test", true, 0)
+		vera := f.Person(t, "vera@acme.test", true, 1)
 		_, toUrsula := f.invite(t, f.admin, "ursula@acme.test", users.Standard)
 		_, toWalt := f.invite(t, f.admin, "walt@acme.test", users.Standard)
 		_, toVera := f.invite(t, f.admin, "vera@acme.test", users.Standard)
 
-		f.member(t, f.ursula, f.globex.ID, users.Standard)
-		f.member(t, walt, f.acme.ID, users.Standard)
+		f.Member(t, f.ursula, f.globex.ID, users.Standard)
+		f.Member(t, walt, f.acme.ID, users.Standard)
 		before := f.snapshot(t)
 		_, err := f.svc.Accept(f.ctx, toUrsula, f.ursula.ID)
 		wantCode(t, err, apperr.Conflict, "You are managed by another organization.")
@@ -97,7 +97,7 @@ func TestAcceptRefusals(t *testing.T) {
 		_, err = f.svc.Accept(f.ctx, toVera, vera.ID)
 		wantCode(t, err, apperr.Conflict, "does not currently have acme.test verified")
 		f.unchanged(t, before, "refused acceptances")
-		if got := f.reload(t, vera); got.Managed() {
+		if got := f.Reload(t, vera); got.Managed() {
 			t.Fatal("vera joined")
 		}
 		if n := f.count(t, &users.Account{}, "owner_id = ? AND organization_id IS NOT NULL", vera.ID); n != 0 {
@@ -109,7 +109,7 @@ func TestAcceptRefusals(t *testing.T) {
 		if _, err := f.svc.Accept(f.ctx, toVera, vera.ID); err != nil {
 			t.Fatal(err)
 		}
-		if got := f.reload(t, vera); got.OrgID() != f.acme.ID || got.Role != users.Standard {
+		if got := f.Reload(t, vera); got.OrgID() != f.acme.ID || got.Role != users.Standard {
 			t.Fatalf("vera after accepting: %+v", got)
 		}
 	})
@@ -145,7 +145,7 @@ func TestSignUpAndAccept(t *testing.T) {
 		if offer.ID != inv.ID || offer.OrganizationName != "Acme Corp" {
 			t.Fatalf("offer %+v", offer)
 		}
-		stored := f.reload(t, u)
+		stored := f.Reload(t, u)
 		if stored.Email != "nina@acme.test" || stored.Name != "Nina Simone" || stored.EmailVerifiedAt == nil ||
 			!stored.EmailVerifiedAt.Equal(now) || stored.OrgID() != f.acme.ID || stored.Role != users.Admin || !stored.Active() {
 			t.Fatalf("new user %+v", stored)
@@ -185,7 +185,7 @@ func TestInternationalDomain(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := f.reload(t, u); got.OrgID() != f.acme.ID {
+		if got := f.Reload(t, u); got.OrgID() != f.acme.ID {
 			t.Fatalf("anna after accepting: %+v", got)
 		}
 	})

@@ -22,6 +22,7 @@ import (
 	"admincenter/internal/orgs"
 	"admincenter/internal/testdb"
 	"admincenter/internal/testnet"
+	"admincenter/internal/testpeople"
 	"admincenter/internal/users"
 	"admincenter/internal/verify"
 )
@@ -31,6 +32,7 @@ func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 // fixture is Acme Corp, which has verified acme.test and added
 // initech.test, and Globex, with people in various states.
 type fixture struct {
+	testpeople.Maker
 	db      *gorm.DB
 	clk     *clock.Fake
 	ctx     context.Context
@@ -50,6 +52,7 @@ type fixture struct {
 func newFixture(t *testing.T, db *gorm.DB) *fixture {
 	t.Helper()
 	f := &fixture{db: db, clk: clock.NewFake(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)), ctx: context.Background()}
+	f.Maker = testpeople.Maker{DB: db, Now: f.clk.Now}
 	f.dns = testnet.StartDNS(t)
 	checker, err := verify.New(verify.Config{DNSServers: []string{f.dns.Addr}})
 	if err != nil {
@@ -64,68 +67,20 @@ func newFixture(t *testing.T, db *gorm.DB) *fixture {
 	people := &users.Service{DB: db, Now: f.clk.Now, BaseURL: base, PasswordCost: bcrypt.MinCost}
 	f.svc = &invites.Service{DB: db, Now: f.clk.Now, BaseURL: base, Providers: providers, Users: people}
 
-	f.acme, f.owner = f.newOrg(t, "Acme Corp", "olivia@acme.test")
-	f.admin = f.member(t, f.person(t, "adam@acme.test", true, 0), f.acme.ID, users.Admin)
-	f.sam = f.member(t, f.person(t, "sam@acme.test", true, 0), f.acme.ID, users.Standard)
-	f.globex, f.globexOwner = f.newOrg(t, "Globex", "gloria@globex.test")
-	f.greta = f.member(t, f.person(t, "greta@acme.test", true, 1), f.globex.ID, users.Standard)
-	f.dora = f.person(t, "dora@acme.test", true, 0)
+	f.acme, f.owner = f.Org(t, "Acme Corp", "olivia@acme.test")
+	f.admin = f.Member(t, f.Person(t, "adam@acme.test", true, 0), f.acme.ID, users.Admin)
+	f.sam = f.Member(t, f.Person(t, "sam@acme.test", true, 0), f.acme.ID, users.Standard)
+	f.globex, f.globexOwner = f.Org(t, "Globex", "gloria@globex.test")
+	f.greta = f.Member(t, f.Person(t, "greta@acme.test", true, 1), f.globex.ID, users.Standard)
+	f.dora = f.Person(t, "dora@acme.test", true, 0)
 	db.Model(&f.dora).Update("deactivated_at", f.clk.Now())
-	f.ursula = f.person(t, "ursula@acme.test", false, 2)
+	f.ursula = f.Person(t, "ursula@acme.test", false, 2)
 
 	f.acmeDomain = f.verifiedDomain(t, f.owner, "acme.test")
 	if _, err := f.domains.Add(f.ctx, f.owner.ID, "initech.test"); err != nil {
 		t.Fatal(err)
 	}
 	return f
-}
-
-// person inserts a user with n accounts.
-func (f *fixture) person(t *testing.T, email string, verified bool, accounts int) users.User {
-	t.Helper()
-	now := f.clk.Now()
-	u := users.User{Email: email, Name: strings.Split(email, "@")[0], PasswordHash: "x", SessionsValidAfter: now, CreatedAt: now}
-	if verified {
-		u.EmailVerifiedAt = &now
-	}
-	if err := f.db.Create(&u).Error; err != nil {
-		t.Fatal(err)
-	}
-	for i := range accounts {
-		a := users.Account{ID: users.NewAccountID(), Name: fmt.Sprint("project ", i), OwnerID: u.ID, CreatedAt: now}
-		if err := f.db.Create(&a).Error; err != nil {
-			t.Fatal(err)
-		}
-	}
-	return u
-}
-
-func (f *fixture) newOrg(t *testing.T, name, ownerEmail string) (orgs.Organization, users.User) {
-	t.Helper()
-	owner := f.person(t, ownerEmail, true, 0)
-	org, err := (&orgs.Service{DB: f.db, Now: f.clk.Now}).Create(f.ctx, owner.ID, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return org, f.reload(t, owner)
-}
-
-// member puts an existing user and their accounts into an organization.
-func (f *fixture) member(t *testing.T, u users.User, orgID int64, role users.Role) users.User {
-	t.Helper()
-	if err := orgs.Join(f.db, u.ID, orgID, role, f.clk.Now()); err != nil {
-		t.Fatal(err)
-	}
-	return f.reload(t, u)
-}
-
-func (f *fixture) reload(t *testing.T, u users.User) users.User {
-	t.Helper()
-	var got users.User
-	if err := f.db.Take(&got, u.ID).Error; err != nil {
-		t.Fatal(err)
-	}
-	return got
 }
 
 // verifiedDomain adds a domain and proves it with a TXT record.

@@ -182,7 +182,7 @@ func TestResend(t *testing.T) {
 
 		// Nor can an invitation be resent to someone who joined another organization.
 		invU, _ := f.invite(t, f.admin, "ursula@acme.test", users.Standard)
-		f.member(t, f.ursula, f.globex.ID, users.Standard)
+		f.Member(t, f.ursula, f.globex.ID, users.Standard)
 		_, err = f.svc.Resend(f.ctx, f.admin.ID, invU.ID)
 		wantCode(t, err, apperr.Conflict, "ursula@acme.test is managed by another organization")
 	})

@@ -15,12 +15,14 @@ import (
 	"admincenter/internal/clock"
 	"admincenter/internal/orgs"
 	"admincenter/internal/testdb"
+	"admincenter/internal/testpeople"
 	"admincenter/internal/users"
 )
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
 type fixture struct {
+	testpeople.Maker
 	db   *gorm.DB
 	clk  *clock.Fake
 	orgs *orgs.Service
@@ -28,36 +30,7 @@ type fixture struct {
 
 func newFixture(db *gorm.DB) *fixture {
 	clk := clock.NewFake(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
-	return &fixture{db: db, clk: clk, orgs: &orgs.Service{DB: db, Now: clk.Now}}
-}
-
-// person inserts a user, verified unless told otherwise, with n accounts.
-func (f *fixture) person(t *testing.T, email string, verified bool, accounts int) users.User {
-	t.Helper()
-	now := f.clk.Now()
-	u := users.User{Email: email, Name: strings.Split(email, "@")[0], PasswordHash: "x", SessionsValidAfter: now, CreatedAt: now}
-	if verified {
-		u.EmailVerifiedAt = &now
-	}
-	if err := f.db.Create(&u).Error; err != nil {
-		t.Fatal(err)
-	}
-	for i := range accounts {
-		a := users.Account{ID: users.NewAccountID(), Name: fmt.Sprint("project ", i), OwnerID: u.ID, CreatedAt: now}
-		if err := f.db.Create(&a).Error; err != nil {
-			t.Fatal(err)
-		}
-	}
-	return u
-}
-
-func (f *fixture) reload(t *testing.T, u users.User) users.User {
-	t.Helper()
-	var got users.User
-	if err := f.db.Take(&got, u.ID).Error; err != nil {
-		t.Fatal(err)
-	}
-	return got
+	return &fixture{Maker: testpeople.Maker{DB: db, Now: clk.Now}, db: db, clk: clk, orgs: &orgs.Service{DB: db, Now: clk.Now}}
 }
 
 // addMember puts an existing user into an organization with a role.
@@ -67,7 +40,7 @@ func (f *fixture) addMember(t *testing.T, u users.User, orgID int64, role users.
 		t.Fatal(err)
 	}
 	f.db.Model(&users.Account{}).Where("owner_id = ?", u.ID).Update("organization_id", orgID)
-	return f.reload(t, u)
+	return f.Reload(t, u)
 }
 
 func wantCode(t *testing.T, err error, code apperr.Code, fragment string) {
@@ -81,8 +54,8 @@ func TestCreate(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(db)
 		ctx := context.Background()
-		owner := f.person(t, "olivia@acme.test", true, 2)
-		unverified := f.person(t, "una@acme.test", false, 0)
+		owner := f.Person(t, "olivia@acme.test", true, 2)
+		unverified := f.Person(t, "una@acme.test", false, 0)
 
 		_, err := f.orgs.Create(ctx, owner.ID, "  ")
 		wantCode(t, err, apperr.Invalid, "Enter a name")
@@ -98,7 +71,7 @@ func TestCreate(t *testing.T) {
 		if org.Name != "Acme Corp" {
 			t.Fatalf("name %q", org.Name)
 		}
-		got := f.reload(t, owner)
+		got := f.Reload(t, owner)
 		if got.OrgID() != org.ID || got.Role != users.Owner || got.JoinedAt == nil {
 			t.Fatalf("owner after create: %+v", got)
 		}
@@ -124,12 +97,12 @@ func TestCreate(t *testing.T) {
 func TestOneOwnerPerOrganization(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(db)
-		owner := f.person(t, "olivia@acme.test", true, 0)
+		owner := f.Person(t, "olivia@acme.test", true, 0)
 		org, err := f.orgs.Create(context.Background(), owner.ID, "Acme Corp")
 		if err != nil {
 			t.Fatal(err)
 		}
-		other := f.person(t, "otto@acme.test", true, 0)
+		other := f.Person(t, "otto@acme.test", true, 0)
 		err = db.Model(&other).Updates(map[string]any{"organization_id": org.ID, "role": users.Owner}).Error
 		if err == nil {
 			t.Fatal("the database accepted a second Owner")
@@ -141,16 +114,16 @@ func TestMembersListing(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(db)
 		ctx := context.Background()
-		owner := f.person(t, "zed@acme.test", true, 3)
+		owner := f.Person(t, "zed@acme.test", true, 3)
 		org, err := f.orgs.Create(ctx, owner.ID, "Acme Corp")
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.addMember(t, f.person(t, "yann@acme.test", true, 1), org.ID, users.Admin)
+		f.addMember(t, f.Person(t, "yann@acme.test", true, 1), org.ID, users.Admin)
 		for i := range 30 {
-			f.addMember(t, f.person(t, fmt.Sprintf("user%02d@acme.test", i), true, i%3), org.ID, users.Standard)
+			f.addMember(t, f.Person(t, fmt.Sprintf("user%02d@acme.test", i), true, i%3), org.ID, users.Standard)
 		}
-		f.person(t, "outsider@acme.test", true, 0)
+		f.Person(t, "outsider@acme.test", true, 0)
 
 		p, err := f.orgs.Members(ctx, org.ID, orgs.MemberFilter{Search: ""}, 1)
 		if err != nil {
@@ -185,13 +158,13 @@ func TestChangeRole(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(db)
 		ctx := context.Background()
-		owner := f.person(t, "olivia@acme.test", true, 0)
+		owner := f.Person(t, "olivia@acme.test", true, 0)
 		org, _ := f.orgs.Create(ctx, owner.ID, "Acme Corp")
-		admin := f.addMember(t, f.person(t, "adam@acme.test", true, 0), org.ID, users.Admin)
-		sam := f.addMember(t, f.person(t, "sam@acme.test", true, 0), org.ID, users.Standard)
-		other := f.person(t, "gloria@globex.test", true, 0)
+		admin := f.addMember(t, f.Person(t, "adam@acme.test", true, 0), org.ID, users.Admin)
+		sam := f.addMember(t, f.Person(t, "sam@acme.test", true, 0), org.ID, users.Standard)
+		other := f.Person(t, "gloria@globex.test", true, 0)
 		globex, _ := f.orgs.Create(ctx, other.ID, "Globex")
-		stranger := f.addMember(t, f.person(t, "sg@globex.test", true, 0), globex.ID, users.Standard)
+		stranger := f.addMember(t, f.Person(t, "sg@globex.test", true, 0), globex.ID, users.Standard)
 
 		wantCode(t, f.orgs.ChangeRole(ctx, admin.ID, sam.ID, users.Owner), apperr.Invalid, "transfer ownership")
 		wantCode(t, f.orgs.ChangeRole(ctx, admin.ID, sam.ID, "root"), apperr.Invalid, "Choose Administrator")
@@ -204,14 +177,14 @@ func TestChangeRole(t *testing.T) {
 		if err := f.orgs.ChangeRole(ctx, admin.ID, sam.ID, users.Admin); err != nil {
 			t.Fatal(err)
 		}
-		if got := f.reload(t, sam); got.Role != users.Admin {
+		if got := f.Reload(t, sam); got.Role != users.Admin {
 			t.Fatalf("role %s", got.Role)
 		}
 		entries, _ := (&audit.Log{DB: db}).ForTarget(ctx, org.ID, "user", fmt.Sprint(sam.ID), 10)
 		if len(entries) != 1 || entries[0].Details != "Standard User → Administrator" || entries[0].Actor != "adam@acme.test" {
 			t.Fatalf("audit: %+v", entries)
 		}
-		if got := f.reload(t, stranger); got.Role != users.Standard {
+		if got := f.Reload(t, stranger); got.Role != users.Standard {
 			t.Fatal("another organization's user changed")
 		}
 	})
@@ -221,10 +194,10 @@ func TestRemove(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(db)
 		ctx := context.Background()
-		owner := f.person(t, "olivia@acme.test", true, 1)
+		owner := f.Person(t, "olivia@acme.test", true, 1)
 		org, _ := f.orgs.Create(ctx, owner.ID, "Acme Corp")
-		admin := f.addMember(t, f.person(t, "adam@acme.test", true, 0), org.ID, users.Admin)
-		sam := f.addMember(t, f.person(t, "sam@acme.test", true, 2), org.ID, users.Standard)
+		admin := f.addMember(t, f.Person(t, "adam@acme.test", true, 0), org.ID, users.Admin)
+		sam := f.addMember(t, f.Person(t, "sam@acme.test", true, 2), org.ID, users.Standard)
 
 		wantCode(t, f.orgs.Remove(ctx, admin.ID, admin.ID), apperr.Conflict, "remove yourself")
 		wantCode(t, f.orgs.Remove(ctx, admin.ID, owner.ID), apperr.Conflict, "Owner cannot be removed")
@@ -233,7 +206,7 @@ func TestRemove(t *testing.T) {
 		if err := f.orgs.Remove(ctx, admin.ID, sam.ID); err != nil {
 			t.Fatal(err)
 		}
-		got := f.reload(t, sam)
+		got := f.Reload(t, sam)
 		if got.Managed() || got.Role != "" || got.JoinedAt != nil {
 			t.Fatalf("removed user still managed: %+v", got)
 		}
@@ -259,10 +232,10 @@ func TestTransferOwnership(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(db)
 		ctx := context.Background()
-		owner := f.person(t, "olivia@acme.test", true, 0)
+		owner := f.Person(t, "olivia@acme.test", true, 0)
 		org, _ := f.orgs.Create(ctx, owner.ID, "Acme Corp")
-		admin := f.addMember(t, f.person(t, "adam@acme.test", true, 0), org.ID, users.Admin)
-		unverified := f.addMember(t, f.person(t, "una@acme.test", false, 0), org.ID, users.Standard)
+		admin := f.addMember(t, f.Person(t, "adam@acme.test", true, 0), org.ID, users.Admin)
+		unverified := f.addMember(t, f.Person(t, "una@acme.test", false, 0), org.ID, users.Standard)
 
 		wantCode(t, f.orgs.TransferOwnership(ctx, admin.ID, admin.ID), apperr.Forbidden, "Only the Owner")
 		wantCode(t, f.orgs.TransferOwnership(ctx, owner.ID, owner.ID), apperr.Conflict, "already the Owner")
@@ -271,10 +244,10 @@ func TestTransferOwnership(t *testing.T) {
 		if err := f.orgs.TransferOwnership(ctx, owner.ID, admin.ID); err != nil {
 			t.Fatal(err)
 		}
-		if got := f.reload(t, admin); got.Role != users.Owner {
+		if got := f.Reload(t, admin); got.Role != users.Owner {
 			t.Fatalf("new owner role %s", got.Role)
 		}
-		if got := f.reload(t, owner); got.Role != users.Admin {
+		if got := f.Reload(t, owner); got.Role != users.Admin {
 			t.Fatalf("old owner role %s", got.Role)
 		}
 	})
@@ -286,12 +259,12 @@ func TestSetFeature(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(db)
 		ctx := context.Background()
-		acme, err := f.orgs.Create(ctx, f.person(t, "olivia@acme.test", true, 0).ID, "Acme Corp")
+		acme, err := f.orgs.Create(ctx, f.Person(t, "olivia@acme.test", true, 0).ID, "Acme Corp")
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, email := range []string{"a@twin.test", "b@twin.test"} {
-			if _, err := f.orgs.Create(ctx, f.person(t, email, true, 0).ID, "Twins"); err != nil {
+			if _, err := f.orgs.Create(ctx, f.Person(t, email, true, 0).ID, "Twins"); err != nil {
 				t.Fatal(err)
 			}
 		}

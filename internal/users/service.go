@@ -194,6 +194,20 @@ func (s *Service) RecordSignOut(ctx context.Context, u User) error {
 		audit.Target{Type: "user", ID: fmt.Sprint(u.ID), Label: u.Email}, "")
 }
 
+// ConfirmEmail marks the user's address as proven, in tx, without the
+// hook of a first verification: for a link that proved it on the way to
+// something else (an accepted invitation).
+func ConfirmEmail(tx *gorm.DB, u *User, now time.Time) error {
+	if u.EmailVerified() {
+		return nil
+	}
+	if err := tx.Model(u).Update("email_verified_at", now).Error; err != nil {
+		return fmt.Errorf("users: unable to verify %s: %w", u.Email, err)
+	}
+	u.EmailVerifiedAt = &now
+	return nil
+}
+
 // VerifyEmail marks the email of the token's user as verified.
 func (s *Service) VerifyEmail(ctx context.Context, token string) (User, error) {
 	var u User
