@@ -238,6 +238,16 @@ func (s *Service) ready(tx *gorm.DB, imp *Import) error {
 		"import.started", targetOf(*imp), text.Count(imp.Selected, "user")+" selected, without review")
 }
 
+// whereOf reads the domain and the organization of a job.
+func whereOf(tx *gorm.DB, imp Import) (domains.Domain, orgs.Organization, error) {
+	d, err := domainOf(tx, imp.DomainID)
+	if err != nil {
+		return d, orgs.Organization{}, err
+	}
+	org, err := orgs.Lookup(tx, imp.OrganizationID)
+	return d, org, err
+}
+
 func domainOf(tx *gorm.DB, id int64) (domains.Domain, error) {
 	var d domains.Domain
 	if err := tx.Take(&d, id).Error; err != nil {
@@ -251,11 +261,7 @@ func domainOf(tx *gorm.DB, id int64) (domains.Domain, error) {
 // user with every account they own, and is emailed; the others are
 // skipped with their reason. An import that may not go on stops.
 func (s *Service) importBatch(tx *gorm.DB, imp *Import) error {
-	d, err := domainOf(tx, imp.DomainID)
-	if err != nil {
-		return err
-	}
-	org, err := orgs.Lookup(tx, imp.OrganizationID)
+	d, org, err := whereOf(tx, *imp)
 	if err != nil {
 		return err
 	}
@@ -416,11 +422,7 @@ func (s *Service) stop(tx *gorm.DB, imp *Import, why string) error {
 
 // notifyBatch emails the next users the import would take.
 func (s *Service) notifyBatch(tx *gorm.DB, imp *Import) error {
-	d, err := domainOf(tx, imp.DomainID)
-	if err != nil {
-		return err
-	}
-	org, err := orgs.Lookup(tx, imp.OrganizationID)
+	d, org, err := whereOf(tx, *imp)
 	if err != nil {
 		return err
 	}

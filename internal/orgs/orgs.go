@@ -8,9 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -34,18 +32,13 @@ type Service struct {
 	Now func() time.Time
 }
 
+var orgName = users.NameRule{What: "An organization name", Empty: "Enter a name for your organization.", Max: 100}
+
 // Create makes a new organization with the user as its Owner. The user's
 // accounts join the organization with them.
 func (s *Service) Create(ctx context.Context, userID int64, name string) (Organization, error) {
-	name = strings.TrimSpace(name)
-	if msg := users.CheckText("An organization name", name); msg != "" {
+	if msg := orgName.Check(&name); msg != "" {
 		return Organization{}, apperr.Field("name", msg)
-	}
-	switch {
-	case name == "":
-		return Organization{}, apperr.Field("name", "Enter a name for your organization.")
-	case utf8.RuneCountInString(name) > 100:
-		return Organization{}, apperr.Field("name", "An organization name can be at most 100 characters.")
 	}
 	var org Organization
 	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {

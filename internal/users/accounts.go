@@ -5,9 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -35,15 +33,8 @@ func NewAccountID() string {
 
 // CreateAccount creates an account owned by the user.
 func (s *Service) CreateAccount(ctx context.Context, userID int64, name string) (Account, error) {
-	name = strings.TrimSpace(name)
-	if msg := CheckText("An account name", name); msg != "" {
+	if msg := AccountName.Check(&name); msg != "" {
 		return Account{}, apperr.Field("name", msg)
-	}
-	switch {
-	case name == "":
-		return Account{}, apperr.Field("name", "Enter a name for the account.")
-	case utf8.RuneCountInString(name) > 64:
-		return Account{}, apperr.Field("name", "An account name can be at most 64 characters.")
 	}
 	var a Account
 	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -67,19 +66,7 @@ func (f *SignUpForm) Validate() error {
 }
 
 // CheckName trims a person's name and says what is wrong with it.
-func CheckName(name *string) string {
-	*name = strings.TrimSpace(*name)
-	if msg := CheckText("A name", *name); msg != "" {
-		return msg
-	}
-	switch {
-	case *name == "":
-		return "Enter your name."
-	case utf8.RuneCountInString(*name) > 100:
-		return "A name can be at most 100 characters."
-	}
-	return ""
-}
+func CheckName(name *string) string { return PersonName.Check(name) }
 
 // CheckPassword says what is wrong with a new password.
 func CheckPassword(p string) string {

@@ -2,6 +2,7 @@ package users
 
 import (
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -44,3 +45,33 @@ func isDirectionControl(r rune) bool {
 	return r >= '\u202A' && r <= '\u202E' || r >= '\u2066' && r <= '\u2069' ||
 		r == '\u200E' || r == '\u200F' || r == '\u061C'
 }
+
+// NameRule is the rule for a name a person gives (their own, an account's,
+// an organization's): one line of text by CheckText, not empty, and at
+// most Max characters.
+type NameRule struct {
+	What  string // how messages start: "A name"
+	Empty string // the message for a name left empty
+	Max   int    // in characters
+}
+
+// Check trims *name and says what is wrong with it, if anything.
+func (r NameRule) Check(name *string) string {
+	*name = strings.TrimSpace(*name)
+	if msg := CheckText(r.What, *name); msg != "" {
+		return msg
+	}
+	switch {
+	case *name == "":
+		return r.Empty
+	case utf8.RuneCountInString(*name) > r.Max:
+		return fmt.Sprintf("%s can be at most %d characters.", r.What, r.Max)
+	}
+	return ""
+}
+
+// The names people give.
+var (
+	PersonName  = NameRule{What: "A name", Empty: "Enter your name.", Max: 100}
+	AccountName = NameRule{What: "An account name", Empty: "Enter a name for the account.", Max: 64}
+)
