@@ -78,8 +78,21 @@
     });
   });
 
+  // On narrow screens a table's rows are cards: each cell shows the name
+  // of its column, taken from the table's header.
+  function labelCells(table) {
+    var names = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.children, function (cell, i) {
+        if (names[i] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", names[i]);
+      });
+    });
+  }
+
   function init(root) {
     root.querySelectorAll("form[data-acknowledge]").forEach(syncAcknowledgements);
+    if (root.matches && root.matches("table.stack")) labelCells(root);
+    root.querySelectorAll("table.stack").forEach(labelCells);
   }
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (event) { init(event.target); });

@@ -9,8 +9,9 @@ import (
 	"admincenter/templates"
 )
 
-// deleteDomains needs every acknowledgement box of the dialog ticked.
-const deleteAcknowledgements = 3
+// deleteAcknowledgements is the number of boxes of the Delete Domain
+// dialog: one, under the list of what deleting does.
+const deleteAcknowledgements = 1
 
 func (s *Server) deleteDomain(c echo.Context) error {
 	id, err := idParam(c)
@@ -23,7 +24,7 @@ func (s *Server) deleteDomain(c echo.Context) error {
 	}
 	if !ok {
 		return s.renderDomain(c, http.StatusUnprocessableEntity, templates.Form{
-			Message: "Nothing was deleted: tick every box to confirm that you understand what deleting the domain does."})
+			Message: "Nothing was deleted: tick the box to confirm that you understand what deleting the domain does."})
 	}
 	d, err := s.Domains.Delete(c.Request().Context(), mustUser(c).ID, id)
 	if err != nil {

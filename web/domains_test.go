@@ -49,7 +49,7 @@ func TestDomainRoutesAuthorization(t *testing.T) {
 			owner.get(fmt.Sprintf(path, mine)).want(t, http.StatusOK)
 		}
 		owner.post(fmt.Sprintf("/admin/domains/%d/verify", theirs), url.Values{"method": {"dns"}}).want(t, http.StatusNotFound)
-		owner.post(fmt.Sprintf("/admin/domains/%d/delete", theirs), url.Values{"ack": {"0", "1", "2"}}).want(t, http.StatusNotFound)
+		owner.post(fmt.Sprintf("/admin/domains/%d/delete", theirs), url.Values{"ack": {"0"}}).want(t, http.StatusNotFound)
 		if a.domain(theirs).Name != "globex.test" {
 			t.Fatal("another organization's domain changed")
 		}
@@ -61,7 +61,7 @@ func TestDomainRoutesAuthorization(t *testing.T) {
 		}
 		std.post("/admin/domains/new", url.Values{"name": {"sneaky.test"}}).want(t, http.StatusForbidden)
 		std.post(fmt.Sprintf("/admin/domains/%d/verify", mine), url.Values{"method": {"dns"}}).want(t, http.StatusForbidden)
-		std.post(fmt.Sprintf("/admin/domains/%d/delete", mine), url.Values{"ack": {"0", "1", "2"}}).want(t, http.StatusForbidden)
+		std.post(fmt.Sprintf("/admin/domains/%d/delete", mine), url.Values{"ack": {"0"}}).want(t, http.StatusForbidden)
 		owner.get("/admin/domains/abc").want(t, http.StatusNotFound)
 	})
 }
@@ -135,9 +135,10 @@ func TestDeleteDomainNeedsAcknowledgements(t *testing.T) {
 		c := a.client()
 		c.login("owner@acme.test")
 		id := addDomain(t, c, "acme.test")
-		c.post(fmt.Sprintf("/admin/domains/%d/delete", id), url.Values{"ack": {"0"}}).want(t, http.StatusUnprocessableEntity, "Nothing was deleted")
+		c.post(fmt.Sprintf("/admin/domains/%d/delete", id), nil).want(t, http.StatusUnprocessableEntity, "Nothing was deleted")
+		c.post(fmt.Sprintf("/admin/domains/%d/delete", id), url.Values{"ack": {"1"}}).want(t, http.StatusUnprocessableEntity, "Nothing was deleted")
 		a.domain(id)
-		c.post(fmt.Sprintf("/admin/domains/%d/delete", id), url.Values{"ack": {"0", "1", "2"}}).want(t, http.StatusSeeOther)
+		c.post(fmt.Sprintf("/admin/domains/%d/delete", id), url.Values{"ack": {"0"}}).want(t, http.StatusSeeOther)
 		var n int64
 		db.Model(&domains.Domain{}).Where("id = ?", id).Count(&n)
 		if n != 0 {
