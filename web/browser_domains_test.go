@@ -24,7 +24,7 @@ func TestBrowserVerifyByDNS(t *testing.T) {
 		if invalid := eval[string](b, `document.getElementById("f-name").getAttribute("aria-invalid")`); invalid != "true" {
 			t.Fatal("the refused field is not marked invalid")
 		}
-		b.screenshot("domain-add-refused")
+		b.inspect("domain-add-refused")
 		b.fill("name", "acme.test")
 		b.press("Save & continue")
 		b.waitText("acme.test was added")
@@ -44,17 +44,17 @@ func TestBrowserVerifyByDNS(t *testing.T) {
 		b.waitText("NXDOMAIN")
 		b.waitText(a.dns.Addr)
 		b.waitText("automatic checks continue until")
-		b.screenshot("domain-not-verified")
+		b.inspect("domain-not-verified")
 
 		a.dns.Add(t, `_twilio.acme.test. 300 IN TXT "other-service=abc"`, `_twilio.acme.test. 300 IN TXT "`+token+`"`)
 		b.press("Verify Domain")
 		b.waitText("acme.test is verified")
 		b.waitText("Keep the proof in place")
-		b.screenshot("domain-verified")
+		b.inspect("domain-verified")
 		b.press("Domains")
 		b.waitText("Verified")
 		b.waitText("DNS record")
-		b.screenshot("domains-list")
+		b.inspect("domains-list")
 	})
 }
 
@@ -78,7 +78,7 @@ func TestBrowserVerifyByHTTPSFile(t *testing.T) {
 		if !strings.Contains(string(content), "twilio-domain-verification=") {
 			t.Fatalf("the file lacks the token:\n%s", content)
 		}
-		b.screenshot("domain-https-tab")
+		b.inspect("domain-https-tab")
 
 		a.serve("/"+name, string(content))
 		b.press("Verify Domain")
@@ -106,7 +106,7 @@ func TestBrowserUnsureTabGivesAnEmail(t *testing.T) {
 	if !strings.HasPrefix(href, "mailto:?subject=Please%20help%20us%20verify%20initech.test&body=") {
 		t.Fatalf("mailto link %q", href)
 	}
-	b.screenshot("domain-unsure-tab")
+	b.inspect("domain-unsure-tab")
 }
 
 func TestBrowserInvitations(t *testing.T) {
@@ -138,7 +138,7 @@ func TestBrowserInvitations(t *testing.T) {
 		b.press("Send invitation")
 		b.waitText("Invitation sent to pat.new@acme.test")
 		b.waitText("Resend")
-		b.screenshot("users-invitations")
+		b.inspect("users-invitations")
 
 		// Pat has no login: the link leads to a sign-up with the email filled in.
 		p := newTab(t, a)

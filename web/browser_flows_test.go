@@ -24,7 +24,7 @@ func TestBrowserSignUpToAdminCenter(t *testing.T) {
 		b.fill("password", "a long enough password")
 		b.press("Sign up")
 		b.waitText("We sent a verification link to nina@initech.test")
-		b.screenshot("signup-done")
+		b.inspect("signup-done")
 
 		b.open("/dev/mailbox")
 		b.do(chromedpClickLink("Verify your email address"))
@@ -45,13 +45,13 @@ func TestBrowserSignUpToAdminCenter(t *testing.T) {
 		if p := b.path(); p != "/admin/domains" {
 			t.Fatalf("after creating the organization: %s", p)
 		}
-		b.screenshot("admin-domains-empty")
+		b.inspect("admin-domains-empty")
 
 		b.press("Users")
 		b.waitText("Nina Newcomer")
 		b.waitText("nina@initech.test")
 		b.waitText("Owner")
-		b.screenshot("admin-users")
+		b.inspect("admin-users")
 
 		b.press("Sign out")
 		b.waitText("Sign in")
@@ -71,7 +71,7 @@ func TestBrowserStandardUserRefused(t *testing.T) {
 		b.waitText("Your accounts")
 		b.open("/admin/users")
 		b.waitText("The Admin Center is only for the Owner and Administrators")
-		b.screenshot("forbidden")
+		b.inspect("forbidden")
 	})
 }
 
@@ -113,7 +113,7 @@ func TestBrowserRemoveUserWithConfirmation(t *testing.T) {
 	if disabled := eval[bool](b, `document.querySelector('#remove-dialog button[type=submit]').disabled`); !disabled {
 		t.Fatal("the remove button is enabled before the acknowledgements")
 	}
-	b.screenshot("remove-dialog")
+	b.inspect("remove-dialog")
 	b.do(chromedpClickID("remove-dialog-ack-0"), chromedpClickID("remove-dialog-ack-1"))
 	b.do(chromedpClickCSS("#remove-dialog button[type=submit]"))
 	b.waitText("The user was removed from the organization.")
@@ -133,5 +133,5 @@ func TestBrowserNarrowScreen(t *testing.T) {
 	if width > 390 {
 		t.Fatalf("the page is %dpx wide on a 390px screen", width)
 	}
-	b.screenshot("users-390")
+	b.inspect("users-390")
 }

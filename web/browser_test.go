@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -36,6 +37,7 @@ type tab struct {
 	t        *testing.T
 	ctx      context.Context
 	base     string
+	width    int // of the viewport
 	mu       *sync.Mutex
 	problems *[]string
 }
@@ -68,7 +70,7 @@ func newTab(t *testing.T, a *app) *tab {
 	}
 	ctx, cancel := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext())
 	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	b := &tab{t: t, ctx: ctx, base: a.url}
+	b := &tab{t: t, ctx: ctx, base: a.url, width: 1280}
 	b.watchConsole()
 	t.Cleanup(func() {
 		b.checkConsole()
@@ -201,7 +203,47 @@ func (b *tab) screenshot(name string) {
 func (b *tab) narrow() {
 	b.t.Helper()
 	b.do(chromedp.EmulateViewport(390, 844))
+	b.width = 390
 }
+
+//go:embed testdata/axe-core/axe.min.js
+var axeSource string
+
+// inspect looks at the page as a demanding user would: it must fit the
+// viewport without sideways scrolling and have no accessibility violation
+// that axe-core finds. It keeps a screenshot named name when SCREENSHOTS
+// names a folder.
+func (b *tab) inspect(name string) {
+	b.t.Helper()
+	b.screenshot(fmt.Sprintf("%d-%s", b.width, name))
+	if w := eval[int](b, `document.documentElement.scrollWidth`); w > b.width {
+		b.t.Errorf("%s is %dpx wide at %dpx: %s", name, w, b.width, eval[string](b, widestElements))
+	}
+	if !eval[bool](b, `typeof axe !== "undefined"`) {
+		eval[bool](b, axeSource+";true")
+	}
+	report, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]axeViolation](
+		`axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations.map(v => ({
+			id: v.id, impact: v.impact || "", help: v.help,
+			nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + ": " + n.failureSummary.split("\n").slice(0, 2).join(" "))})))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("%s: axe-core: %v", name, err)
+	}
+	for _, v := range report {
+		b.t.Errorf("%s at %dpx: axe %s (%s): %s\n\t%s", name, b.width, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
+	}
+}
+
+type axeViolation struct {
+	ID, Impact, Help string
+	Nodes            []string
+}
+
+// widestElements names the elements that stick out of the viewport.
+const widestElements = `[...document.querySelectorAll("body *")]
+	.filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+	.slice(-5).map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && typeof e.className === "string" ? "." + e.className.trim().split(/\s+/).join(".") : "")).join(", ")`
 
 func (b *tab) signIn(email string) {
 	b.t.Helper()

@@ -66,7 +66,7 @@ func TestBrowserBulkImport(t *testing.T) {
 		b.signIn("owner@acme.test")
 		b.open(domainPage)
 		b.waitText("This is a gated feature.")
-		b.screenshot("import-gated")
+		b.inspect("import-gated")
 		a.bulkImport(true)
 
 		b.open(domainPage)
@@ -75,7 +75,7 @@ func TestBrowserBulkImport(t *testing.T) {
 		b.press("Continue")
 		b.waitText("The report is being generated.")
 		b.waitText("Start import") // the table refreshes itself until the report is ready
-		b.screenshot("import-ready")
+		b.inspect("import-ready")
 		row := eval[string](b, `document.querySelector("[data-testid^=import-]").innerText`)
 		// 63 people at acme.test: 3 members, 1 in Globex, 1 deactivated, 4 unverified.
 		if !strings.Contains(row, "Ready\t63\t54\t9") {
@@ -118,7 +118,7 @@ func TestBrowserBulkImport(t *testing.T) {
 			t.Errorf("the refusal is shown %d times", n)
 		}
 		b.waitText("All 54 users eligible")
-		b.screenshot("import-upload-refused")
+		b.inspect("import-upload-refused")
 		b.do(chromedp.SetUploadFiles(chromedp.ID("f-file"), []string{file}))
 		b.press("Upload edited file")
 		b.waitText("The edited file was accepted: the import takes the 52 eligible users it kept.")
@@ -131,7 +131,7 @@ func TestBrowserBulkImport(t *testing.T) {
 		if body := b.value("notice-body"); !strings.Contains(body, "acme.test") || !strings.Contains(body, "owner@acme.test") {
 			t.Errorf("the template reads %q", body)
 		}
-		b.screenshot("import-notify")
+		b.inspect("import-notify")
 		b.press("Email the 52 users now")
 		b.waitText("We are emailing the 52 users of this import.")
 		for deadline := time.Now().Add(10 * time.Second); ; {
@@ -146,11 +146,11 @@ func TestBrowserBulkImport(t *testing.T) {
 		b.press("Start import")
 		b.waitText("Before you continue: inform your users")
 		b.waitText("52 users at acme.test will be managed by Acme Corp")
-		b.screenshot("import-panel")
+		b.inspect("import-panel")
 		b.press("Continue to next step")
 		b.waitText("The import of 52 users has started.")
 		b.waitText("52 users imported") // the page refreshes itself until done
-		b.screenshot("import-summary")
+		b.inspect("import-summary")
 		for _, reason := range []string{
 			"Removed from the uploaded file: 2", "Already a member of this organization: 3", "Email address not verified: 4",
 			"Managed by another organization: 1", "Account deactivated: 1",
@@ -164,7 +164,7 @@ func TestBrowserBulkImport(t *testing.T) {
 		if b.path() == "" || !strings.Contains(b.path(), "/admin/users?import=") {
 			t.Errorf("the summary links to %s", b.path())
 		}
-		b.screenshot("users-of-import")
+		b.inspect("users-of-import")
 
 		// Each imported person got the notice, then the welcome, once.
 		var notices, welcomes int64
@@ -182,12 +182,12 @@ func TestBrowserBulkImport(t *testing.T) {
 		b.open(domainPage + "/imports/left-out")
 		b.waitText("Users not included in earlier imports")
 		b.waitText(left[0])
-		b.screenshot("import-left-out")
+		b.inspect("import-left-out")
 
 		b.narrow()
 		b.open(domainPage)
 		b.waitText("52 users imported")
-		b.screenshot("import-table-narrow")
+		b.inspect("import-table-narrow")
 	})
 }
 
