@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"admincenter/internal/text"
+	"admincenter/internal/token"
 )
 
 type csrfKey struct{}
@@ -21,9 +22,14 @@ func WithCSRF(ctx context.Context, token string) context.Context {
 	return context.WithValue(ctx, csrfKey{}, token)
 }
 
+// csrfToken is the CSRF token as a page repeats it: masked afresh each
+// time (token.Mask), so that no two pages carry the same bytes.
 func csrfToken(ctx context.Context) string {
 	t, _ := ctx.Value(csrfKey{}).(string)
-	return t
+	if t == "" {
+		return ""
+	}
+	return token.Mask(t)
 }
 
 // htmx sends the CSRF token as a header on every request it makes.

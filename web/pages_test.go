@@ -1,7 +1,10 @@
 package web_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -341,4 +344,38 @@ func TestPasswordResetPages(t *testing.T) {
 func TestMailboxOnlyInDevelopment(t *testing.T) {
 	a := newApp(t, testdb.SQLite(t), "ADMINCENTER_DEV", "false")
 	a.client().get("/dev/mailbox").want(t, http.StatusNotFound)
+}
+
+// Pages, styles and scripts are served compressed to browsers that ask,
+// and the CSRF token a page repeats differs on every page.
+func TestPagesAreCompressed(t *testing.T) {
+	a := newApp(t, testdb.SQLite(t))
+	c := a.client()
+	c.login("owner@acme.test")
+	page := c.get("/admin/domains")
+	css := regexpFind(t, page.body, `(/static/[0-9a-f]+/app\.css)`)
+	js := regexpFind(t, page.body, `(/static/[0-9a-f]+/htmx\.min\.js)`)
+	for _, path := range []string{"/admin/domains", css, js} {
+		req, _ := http.NewRequest(http.MethodGet, a.url+path, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := c.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if resp.Header.Get("Content-Encoding") != "gzip" || err != nil {
+			t.Fatalf("%s: Content-Encoding %q, %v", path, resp.Header.Get("Content-Encoding"), err)
+		}
+		plain, _ := io.ReadAll(zr)
+		if len(raw)*4 > len(plain)*3 {
+			t.Errorf("%s: %d bytes compressed to %d", path, len(plain), len(raw))
+		}
+	}
+	second := c.get("/admin/domains")
+	first, again := csrfPattern.FindStringSubmatch(page.body), csrfPattern.FindStringSubmatch(second.body)
+	if first == nil || again == nil || first[1] == again[1] {
+		t.Error("two pages repeat the same CSRF token bytes")
+	}
 }

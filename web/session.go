@@ -17,6 +17,7 @@ import (
 	"admincenter/internal/orgs"
 	"admincenter/internal/paths"
 	"admincenter/internal/sessionstore"
+	tokens "admincenter/internal/token"
 	"admincenter/internal/users"
 	"admincenter/templates"
 )
@@ -116,7 +117,7 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 			if sent == "" {
 				sent = c.FormValue("_csrf")
 			}
-			if token == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
+			if token == "" || subtle.ConstantTimeCompare([]byte(tokens.Unmask(sent)), []byte(token)) != 1 {
 				return apperr.New(apperr.Forbidden, "This form has expired or did not come from this site. Go back, reload the page and try again.")
 			}
 		}
