@@ -89,7 +89,35 @@
     });
   }
 
+  // Times come from the server in UTC; show them in the viewer's own zone,
+  // with how far they are from now when that is within weeks, and keep the
+  // exact UTC time on hover.
+  var relative = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }) : null;
+  var steps = [["day", 86400], ["hour", 3600], ["minute", 60], ["second", 1]];
+  function fromNow(date) {
+    var seconds = (date.getTime() - Date.now()) / 1000, abs = Math.abs(seconds);
+    if (!relative || abs > 45 * 86400) return "";
+    if (abs < 30) return "now";
+    for (var i = 0; i < steps.length; i++) {
+      // 59 minutes and a half is "in 1 hour", not "in 60 minutes".
+      if (abs >= steps[i][1] * 0.975 || i === steps.length - 1) return relative.format(Math.round(seconds / steps[i][1]), steps[i][0]);
+    }
+    return "";
+  }
+  function localTimes(root) {
+    root.querySelectorAll("time[datetime]").forEach(function (el) {
+      var date = new Date(el.getAttribute("datetime"));
+      if (isNaN(date.getTime()) || el.hasAttribute("data-local")) return;
+      if (!el.title) el.title = el.textContent.trim();
+      var shown = date.toLocaleString(undefined, { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
+      var rel = fromNow(date);
+      el.textContent = rel ? shown + " (" + rel + ")" : shown;
+      el.setAttribute("data-local", "");
+    });
+  }
+
   function init(root) {
+    localTimes(root);
     root.querySelectorAll("form[data-acknowledge]").forEach(syncAcknowledgements);
     if (root.matches && root.matches("table.stack")) labelCells(root);
     root.querySelectorAll("table.stack").forEach(labelCells);

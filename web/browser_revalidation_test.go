@@ -25,7 +25,7 @@ func TestBrowserRevalidationBannerAndRefusals(t *testing.T) {
 		b := newTab(t, a)
 		b.signIn("admin@acme.test")
 		b.open("/admin/domains/" + itoa(id))
-		b.press("Verify Domain")
+		b.press("Check now")
 		b.waitText("Re-validation required · 30 days left")
 		b.waitText("Restore the proof")
 		b.waitText("The domain is deleted from Acme Corp, and the managed users with an address at it (2 users) are removed.")

@@ -49,6 +49,9 @@ func (s *Server) renderDomain(c echo.Context, status int, f templates.Form) erro
 		}
 	}
 	v.History, v.LastCheck = checkRows(p.Checks, d)
+	if v.Outage != nil && len(v.History) > 0 {
+		v.Outage.Last = v.History[0].Summary
+	}
 	if v.Bulk, err = s.bulkImportView(c, d, sh.OrgName); err != nil {
 		return err
 	}
@@ -56,18 +59,29 @@ func (s *Server) renderDomain(c echo.Context, status int, f templates.Form) erro
 }
 
 // checkRows turns a domain's checks, newest first, into its history and
-// the diagnostics of the last check, the method tried first first.
+// the diagnostics of the last check, the method tried first first. Each
+// check of the domain is one row of the history, whatever number of
+// methods it tried, saying what decided (the proof found, or the result of
+// the method that matters); a run of identical rows folds into one.
 func checkRows(checks []domains.Check, d domains.Domain) ([]templates.CheckRow, []templates.Diagnostic) {
 	var history []templates.CheckRow
-	var last []templates.Diagnostic
-	for _, ch := range checks {
-		history = append(history, templates.CheckRow{
+	for _, run := range runsOf(checks) {
+		ch := decisiveOf(run, d)
+		row := templates.CheckRow{
 			At: ch.CheckedAt, Method: ch.Method.Label(), Outcome: outcomeLabel(ch.Outcome), OutcomeKind: outcomeKind(ch.Outcome),
-			Trigger: map[bool]string{true: "Automatic", false: "Verify Domain"}[ch.Automatic], Summary: ch.Summary,
-		})
-		if ch.CheckedAt.Equal(checks[0].CheckedAt) {
-			// Newest first means the method tried first comes last: put it first.
-			last = append([]templates.Diagnostic{diagnosticOf(ch, d)}, last...)
+			Trigger: map[bool]string{true: "Automatic", false: "Verify Domain"}[ch.Automatic], Summary: ch.Summary, Times: 1,
+		}
+		if n := len(history); n > 0 && sameRow(history[n-1], row) {
+			history[n-1].Times++
+			history[n-1].Since = row.At
+			continue
+		}
+		history = append(history, row)
+	}
+	var last []templates.Diagnostic
+	if runs := runsOf(checks); len(runs) > 0 {
+		for _, ch := range slices.Backward(runs[0]) { // newest first: the method tried first comes last
+			last = append(last, diagnosticOf(ch, d))
 		}
 	}
 	for i := range last {
@@ -76,8 +90,44 @@ func checkRows(checks []domains.Check, d domains.Domain) ([]templates.CheckRow, 
 	return history, last
 }
 
+// runsOf groups checks, newest first, into the runs they were made in: a
+// run tries one method or both at the same moment.
+func runsOf(checks []domains.Check) [][]domains.Check {
+	var runs [][]domains.Check
+	for i, ch := range checks {
+		if i > 0 && ch.CheckedAt.Equal(checks[i-1].CheckedAt) && ch.Automatic == checks[i-1].Automatic {
+			runs[len(runs)-1] = append(runs[len(runs)-1], ch)
+			continue
+		}
+		runs = append(runs, []domains.Check{ch})
+	}
+	return runs
+}
+
+// decisiveOf is the check of a run that says what it decided: the one
+// that found the proof; else, for a domain that was verified, the one of
+// the method that verified it; else the method tried first.
+func decisiveOf(run []domains.Check, d domains.Domain) domains.Check {
+	for _, ch := range run {
+		if ch.Outcome == verify.Found {
+			return ch
+		}
+	}
+	for _, ch := range run {
+		if ch.Method == d.VerifiedMethod {
+			return ch
+		}
+	}
+	return run[len(run)-1]
+}
+
+func sameRow(a, b templates.CheckRow) bool {
+	return a.Method == b.Method && a.Outcome == b.Outcome && a.Trigger == b.Trigger && a.Summary == b.Summary
+}
+
 func (s *Server) domainView(d domains.Domain, tab string) templates.DomainView {
-	if tab != "dns" && tab != "https" && tab != "unsure" {
+	asked := tab == "dns" || tab == "https" || tab == "unsure"
+	if !asked {
 		tab = string(d.Method)
 		if d.VerifiedMethod != "" {
 			tab = string(d.VerifiedMethod)
@@ -91,7 +141,15 @@ func (s *Server) domainView(d domains.Domain, tab string) templates.DomainView {
 		DigCommand: "dig +short TXT " + d.TXTName(),
 		VerifiedAt: d.VerifiedAt, VerifiedBy: d.VerifiedMethod.Label(),
 		LastChecked: d.LastCheckedAt, NextCheck: d.NextCheckAt, AddedAt: d.CreatedAt,
-		Schedule: s.schedule(d), Deadline: d.DeadlineAt,
+		Schedule: s.schedule(d), WindowEnds: d.WindowEndsAt, Deadline: d.DeadlineAt,
+		CheckMethod: string(d.VerifiedMethod), SetupOpen: asked,
+	}
+	v.VerifiedWhere = d.TXTName()
+	if d.VerifiedMethod == verify.HTTPS {
+		v.VerifiedWhere = fileURL
+	}
+	if from, failing := s.Domains.MissingFrom(d); failing && d.Status == domains.Verified {
+		v.Outage = &templates.OutageView{Since: *d.InconclusiveSince, CountsFrom: from}
 	}
 	if d.DeadlineAt != nil {
 		v.TimeLeft = text.Left(d.DeadlineAt.Sub(s.Now()))
@@ -99,10 +157,13 @@ func (s *Server) domainView(d domains.Domain, tab string) templates.DomainView {
 	}
 	v.ITEmail = itEmail(d, fileURL, s.Config.RecheckInterval)
 	v.RecheckEvery, v.GracePeriod, v.Window = text.Every(s.Config.RecheckInterval), text.Duration(s.Config.GracePeriod), text.Duration(s.Config.PropagationWindow)
+	v.RetryEvery = text.Every(s.Domains.RetryInterval())
 	return v
 }
 
-// schedule says in words when the next automatic check runs and why.
+// schedule says what the automatic checks do next: "window" (checks
+// until the end of a propagation window), "recheck" (every re-check
+// interval), or a sentence when there is no next check.
 func (s *Server) schedule(d domains.Domain) string {
 	window := text.Duration(s.Config.PropagationWindow)
 	switch {
@@ -113,10 +174,11 @@ func (s *Server) schedule(d domains.Domain) string {
 	case d.NextCheckAt == nil:
 		return "—"
 	case d.Status == domains.Pending && d.WindowEndsAt != nil:
-		return fmt.Sprintf("%s; automatic checks continue until %s (%s after the last Verify Domain click).",
-			text.TimeOf(d.NextCheckAt), text.TimeOf(d.WindowEndsAt), window)
+		return "window"
+	case d.InconclusiveSince != nil:
+		return "retry"
 	}
-	return fmt.Sprintf("%s (%s)", text.TimeOf(d.NextCheckAt), text.Every(s.Config.RecheckInterval))
+	return "recheck"
 }
 
 func outcomeLabel(o verify.Outcome) string {
@@ -146,6 +208,11 @@ func diagnosticOf(ch domains.Check, dom domains.Domain) templates.Diagnostic {
 	d := templates.Diagnostic{
 		Method: ch.Method.Label(), Outcome: outcomeLabel(ch.Outcome), OutcomeKind: outcomeKind(ch.Outcome),
 		Summary: ch.Summary, Open: ch.Outcome != verify.Found && dom.Status != domains.Verified,
+	}
+	if dom.VerifiedMethod != "" && ch.Method != dom.VerifiedMethod && ch.Outcome != verify.Found &&
+		(dom.Status == domains.Verified || dom.Status == domains.Revalidating) {
+		// The method nobody chose is no alarm: it is simply not in use.
+		d.Outcome, d.OutcomeKind, d.Open = "Not in use", "", false
 	}
 	if ch.Outcome != verify.Found {
 		d.Expected = dom.Token

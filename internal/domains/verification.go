@@ -275,7 +275,7 @@ func (s *Service) unproven(t *transition, report Report) {
 			}
 			if now.Sub(*d.InconclusiveSince) < s.InconclusiveLimit {
 				// Never demote on a passing fault: try again sooner.
-				next := now.Add(s.retryInterval())
+				next := now.Add(s.RetryInterval())
 				d.NextCheckAt = &next
 				return
 			}
@@ -300,9 +300,9 @@ func (s *Service) MissingFrom(d Domain) (time.Time, bool) {
 	return d.InconclusiveSince.Add(s.InconclusiveLimit), true
 }
 
-// retryInterval spaces the checks of a verified domain that could not be
+// RetryInterval spaces the checks of a verified domain that could not be
 // checked: hourly with the default daily re-check.
-func (s *Service) retryInterval() time.Duration { return max(s.RecheckInterval/24, time.Second) }
+func (s *Service) RetryInterval() time.Duration { return max(s.RecheckInterval/24, time.Second) }
 
 // propagate moves a pending domain along its propagation window: a manual
 // check opens a new window; an automatic one steps through it, and fails
