@@ -141,6 +141,12 @@ func (s *Server) requestReport(scope imports.Scope) echo.HandlerFunc {
 		}
 		withoutReview := scope == imports.All && c.FormValue("mode") == "all"
 		imp, err := s.Imports.Request(c.Request().Context(), mustUser(c).ID, id, scope, withoutReview)
+		if nothing, ok := errors.AsType[imports.NothingNew](err); ok {
+			if err := s.inform(c, nothing.Message); err != nil {
+				return err
+			}
+			return redirect(c, paths.Domain(id)+"#bulk-title")
+		}
 		if apperr.CodeOf(err) == apperr.Conflict {
 			return s.renderDomain(c, http.StatusConflict, templates.Form{Message: apperr.MessageOf(err)})
 		}
@@ -382,14 +388,28 @@ func (s *Server) notifyForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return render(c, http.StatusOK, templates.NotifyPage(sh, s.notifyView(c, d, imp)))
+}
+
+// notifyLiveFragment is the part of the notify page that follows the
+// emailing, alone, for the page to refresh it.
+func (s *Server) notifyLiveFragment(c echo.Context) error {
+	d, imp, err := s.importParams(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.NotifyLive(s.notifyView(c, d, imp)))
+}
+
+func (s *Server) notifyView(c echo.Context, d domains.Domain, imp imports.Import) templates.NotifyView {
 	u := mustUser(c)
-	notice := mail.ImportNotice("", sh.OrgName, d.UnicodeName, u.Name+" ("+u.Email+")")
-	v := templates.NotifyView{
+	notice := mail.ImportNotice("", organization(c).Name, d.UnicodeName, u.Name+" ("+u.Email+")")
+	return templates.NotifyView{
 		DomainID: d.ID, Unicode: d.UnicodeName, Link: importLink(imp), ID: imp.ID,
 		Subject: notice.Subject, Body: notice.Body, Selected: imp.Selected, Status: notifyStatus(imp),
 		CanSend: imp.Status == imports.Ready && imp.Selected > 0,
+		Sending: imp.NotifyRequestedAt != nil && imp.NotifiedAt == nil,
 	}
-	return render(c, http.StatusOK, templates.NotifyPage(sh, v))
 }
 
 func (s *Server) notifyUsers(c echo.Context) error {

@@ -24,7 +24,7 @@ func TestPathsAreRouted(t *testing.T) {
 		paths.Invitations, paths.Audit, paths.Mailbox, paths.MailboxMessage(u),
 		paths.Domain(d), paths.DomainTab(d, "https"), paths.DomainFile(d), paths.LeftOut(d), paths.ReportsTable(d),
 		paths.Report(d, i), paths.ReportLive(d, i), paths.ReportCSV(d, i), paths.ResultsCSV(d, i), paths.StartImport(d, i),
-		paths.Notify(d, i), paths.Member(u), paths.UsersOfImport(i), paths.LoginThen(paths.Domain(d)),
+		paths.Notify(d, i), paths.NotifyLive(d, i), paths.Member(u), paths.UsersOfImport(i), paths.LoginThen(paths.Domain(d)),
 		paths.WithToken(paths.Invitation, "t"),
 	}
 	post := []string{

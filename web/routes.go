@@ -83,6 +83,7 @@ func (s *Server) routes() {
 	report.post("/start", s.startImport)
 	report.get("/notify", s.notifyForm)
 	report.post("/notify", s.notifyUsers)
+	report.get("/notify/live", s.notifyLiveFragment)
 	report.upload("/upload", s.uploadReport)
 
 	if s.Config.Dev && s.Config.SMTPURL == nil {

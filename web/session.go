@@ -196,6 +196,12 @@ func (s *Server) flash(c echo.Context, msg string) error {
 
 const flashKindSep = "\x00"
 
+// inform keeps news for the next page the person sees: neither a success
+// nor a problem.
+func (s *Server) inform(c echo.Context, msg string) error {
+	return s.flash(c, "info"+flashKindSep+msg)
+}
+
 // warn keeps a warning for the next page the person sees.
 func (s *Server) warn(c echo.Context, msg string) error {
 	return s.flash(c, "warn"+flashKindSep+msg)

@@ -267,10 +267,10 @@ func (s *Service) Request(ctx context.Context, actorID, domainID int64, scope Sc
 		imp.Expected = int(n)
 		switch {
 		case n == 0 && scope == New && imp.Since != nil:
-			return apperr.New(apperr.Conflict, fmt.Sprintf("Nobody at %s signed up since the last report, of %s, without being in the organization: there is no new user to import.",
+			return nothingNew(fmt.Sprintf("Nobody at %s signed up since the last report, of %s, without being in the organization: there is no new user to import.",
 				d.UnicodeName, text.Time(*imp.Since)))
 		case n == 0 && scope == LeftOut:
-			return apperr.New(apperr.Conflict, "Nobody was left out of earlier imports: everyone in them was imported or is in the organization.")
+			return nothingNew("Nobody was left out of earlier imports: everyone in them was imported or is in the organization.")
 		}
 		if err := tx.Create(&imp).Error; err != nil {
 			if database.IsDuplicate(err) {
@@ -291,6 +291,16 @@ func (s *Service) Request(ctx context.Context, actorID, domainID int64, scope Sc
 	s.kick()
 	return imp, nil
 }
+
+// NothingNew is the answer to a report of new users, or of users left out,
+// that would hold nobody: news, not a failure. It is an apperr.Conflict for
+// whoever does not tell it apart.
+type NothingNew struct{ Message string }
+
+func (e NothingNew) Error() string { return e.Message }
+func (e NothingNew) Unwrap() error { return apperr.New(apperr.Conflict, e.Message) }
+
+func nothingNew(msg string) NothingNew { return NothingNew{Message: msg} }
 
 // usersInScope narrows q, a query over users, to the users of imp's scope.
 func usersInScope(q *gorm.DB, imp Import) *gorm.DB {

@@ -68,8 +68,9 @@ func ReportLive(domainID, importID int64) string { return Report(domainID, impor
 func StartImport(domainID, importID int64) string {
 	return Report(domainID, importID) + "/start"
 }
-func Notify(domainID, importID int64) string { return Report(domainID, importID) + "/notify" }
-func Upload(domainID, importID int64) string { return Report(domainID, importID) + "/upload" }
+func Notify(domainID, importID int64) string     { return Report(domainID, importID) + "/notify" }
+func NotifyLive(domainID, importID int64) string { return Notify(domainID, importID) + "/live" }
+func Upload(domainID, importID int64) string     { return Report(domainID, importID) + "/upload" }
 
 // Member is a managed user's page; its actions follow.
 func Member(userID int64) string         { return Users + "/" + id(userID) }
