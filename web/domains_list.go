@@ -1,12 +1,15 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"admincenter/internal/domains"
+	"admincenter/internal/paths"
 	"admincenter/internal/text"
 	"admincenter/templates"
 )
@@ -23,8 +26,12 @@ func asciiIfDifferent(d domains.Domain) string {
 	return d.Name
 }
 
+// domains is the Domains list, narrowed by the filters of its address
+// (name, status); a filter it cannot apply is named next to its field and
+// the list is shown without it.
 func (s *Server) domains(c echo.Context) error {
-	list, err := s.Domains.List(c.Request().Context(), mustUser(c).OrgID())
+	given := domains.Filter{Name: c.QueryParam("name"), Status: domains.Status(c.QueryParam("status"))}
+	l, err := s.Domains.Listing(c.Request().Context(), mustUser(c).OrgID(), given)
 	if err != nil {
 		return err
 	}
@@ -32,19 +39,67 @@ func (s *Server) domains(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := templates.DomainsView{Count: len(list), Limit: domains.Limit}
-	for _, d := range list {
-		method := d.Method
-		if d.VerifiedMethod != "" {
-			method = d.VerifiedMethod
-		}
-		v.Rows = append(v.Rows, templates.DomainRow{
-			ID: d.ID, Unicode: d.UnicodeName, ASCII: asciiIfDifferent(d),
-			Status: d.Status.Label(), StatusKind: statusKinds[d.Status], StatusNote: statusNote(d, s.Now()), Method: method.Label(),
-			VerifiedAt: text.TimeOf(d.VerifiedAt), LastChecked: text.TimeOf(d.LastCheckedAt), NextCheck: text.TimeOf(d.NextCheckAt),
+	v := templates.DomainsView{
+		Count: int(l.Counts.Total()), Limit: domains.Limit,
+		Filter: templates.DomainsFilter{
+			// The field shows what was typed, even when refused; bytes that
+			// are not text are shown as such.
+			Name: strings.ToValidUTF8(given.Name, "\uFFFD"), NameError: l.Refused["name"], StatusError: l.Refused["status"],
+			Statuses: statusOptions(l.Filter.Status),
+			Given:    given.Active(), Active: l.Filter.Active(), NoMatch: noMatch(l.Filter),
+		},
+	}
+	for _, st := range domains.Statuses {
+		v.Counts = append(v.Counts, templates.StatusCount{
+			Text: st.Counted(l.Counts[st]), Link: paths.DomainsWhere("", string(st)), Current: l.Filter.Status == st,
 		})
 	}
+	for _, d := range l.Domains {
+		v.Rows = append(v.Rows, s.domainRow(d))
+	}
 	return render(c, http.StatusOK, templates.DomainsPage(sh, v))
+}
+
+func (s *Server) domainRow(d domains.Domain) templates.DomainRow {
+	// A domain is checked, and shown, by the method that proved it; until
+	// then by the one chosen last.
+	method := d.Method
+	if d.VerifiedMethod != "" {
+		method = d.VerifiedMethod
+	}
+	label := "Verify Domain"
+	if d.Status == domains.Verified {
+		label = "Check now"
+	}
+	return templates.DomainRow{
+		ID: d.ID, Unicode: d.UnicodeName, ASCII: asciiIfDifferent(d),
+		Status: d.Status.Label(), StatusKind: statusKinds[d.Status], StatusNote: statusNote(d, s.Now()), Method: method.Label(),
+		VerifiedAt: d.VerifiedAt, LastChecked: d.LastCheckedAt, NextCheck: d.NextCheckAt,
+		VerifyMethod: string(method), VerifyLabel: label,
+	}
+}
+
+// statusOptions are the choices of the status filter, the applied one
+// selected.
+func statusOptions(applied domains.Status) []templates.Option {
+	out := []templates.Option{{Value: "", Label: "All statuses", Selected: applied == ""}}
+	for _, st := range domains.Statuses {
+		out = append(out, templates.Option{Value: string(st), Label: st.Label(), Selected: applied == st})
+	}
+	return out
+}
+
+// noMatch says which filter left the list empty.
+func noMatch(f domains.Filter) string {
+	switch {
+	case f.Name != "" && f.Status != "":
+		return fmt.Sprintf("No domain with the status “%s” has a name containing “%s”.", f.Status.Label(), f.Name)
+	case f.Name != "":
+		return fmt.Sprintf("No domain's name contains “%s”.", f.Name)
+	case f.Status != "":
+		return fmt.Sprintf("No domain has the status “%s”.", f.Status.Label())
+	}
+	return ""
 }
 
 // statusNote adds the time left to a domain in re-validation.

@@ -90,13 +90,9 @@ func (s *Service) Add(ctx context.Context, actorID int64, input string) (Domain,
 	return d, err
 }
 
-// List returns the organization's domains by name.
+// List returns the organization's domains by name; Listing filters them.
 func (s *Service) List(ctx context.Context, orgID int64) ([]Domain, error) {
-	var out []Domain
-	if err := s.DB.WithContext(ctx).Where("organization_id = ?", orgID).Order("name").Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("domains: unable to list the domains of %d: %w", orgID, err)
-	}
-	return out, nil
+	return find(s.DB.WithContext(ctx), orgID, Filter{})
 }
 
 // Get returns one domain of the organization; other organizations'

@@ -115,3 +115,19 @@ func Absolute(base *url.URL, path string) string {
 	u.RawQuery, u.Fragment = ref.RawQuery, ref.Fragment
 	return u.String()
 }
+
+// DomainsWhere is the Domains list filtered by a part of the name and by
+// a status; an empty one is left out, so that no filter is the plain list.
+func DomainsWhere(name, status string) string {
+	q := url.Values{}
+	if name != "" {
+		q.Set("name", name)
+	}
+	if status != "" {
+		q.Set("status", status)
+	}
+	if len(q) == 0 {
+		return Domains
+	}
+	return Domains + "?" + q.Encode()
+}

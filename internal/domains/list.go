@@ -1,0 +1,164 @@
+package domains
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"admincenter/internal/apperr"
+	"admincenter/internal/users"
+)
+
+// Statuses are the states of a domain in the order the Domains list
+// counts them: the settled ones first, then those that need someone.
+var Statuses = []Status{Verified, Pending, Revalidating, Failed}
+
+// Counted writes n domains in this status, as the counts above the list
+// do: "3 verified", "1 pending", "2 need re-validation", "0 failed".
+func (s Status) Counted(n int64) string {
+	switch s {
+	case Revalidating:
+		if n == 1 {
+			return "1 needs re-validation"
+		}
+		return fmt.Sprintf("%d need re-validation", n)
+	case Pending:
+		return fmt.Sprintf("%d pending", n)
+	case Verified:
+		return fmt.Sprintf("%d verified", n)
+	case Failed:
+		return fmt.Sprintf("%d failed", n)
+	}
+	return fmt.Sprintf("%d %s", n, s)
+}
+
+// Filter narrows the Domains list. The zero Filter keeps every domain.
+type Filter struct {
+	Name   string // a part of the name, in its A-label or Unicode form, in any case
+	Status Status // "" keeps every status
+}
+
+// Active reports whether the filter leaves any domain out.
+func (f Filter) Active() bool { return f.Name != "" || f.Status != "" }
+
+// check trims the name and clears what no domain could match, saying
+// why by field ("name", "status"): a status the product does not have,
+// or a name with control characters or bytes that are not text.
+func (f *Filter) check() apperr.Fields {
+	refused := apperr.Fields{}
+	f.Name = strings.TrimSpace(f.Name)
+	if msg := users.CheckText("A search", f.Name); msg != "" {
+		refused.Add("name", msg)
+		f.Name = ""
+	}
+	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
+		refused.Add("status", fmt.Sprintf("There is no status %q: choose one from the list.", quoted(string(f.Status))))
+		f.Status = ""
+	}
+	return refused
+}
+
+// quoted is the start of a value given, as text, to quote in a message.
+func quoted(s string) string {
+	const most = 30 // characters
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if r := []rune(s); len(r) > most {
+		return string(r[:most]) + "…"
+	}
+	return s
+}
+
+// Counts is how many of an organization's domains are in each status.
+type Counts map[Status]int64
+
+// Total is the number of domains counted.
+func (c Counts) Total() int64 {
+	var n int64
+	for _, k := range c {
+		n += k
+	}
+	return n
+}
+
+// Listing is what the Domains list shows.
+type Listing struct {
+	Domains []Domain // those that pass Filter, by name
+	Counts  Counts   // every domain of the organization, whatever the filter
+	Filter  Filter   // the filter applied: its name trimmed, the refused parts cleared
+	// Refused says, by field, why a part of the filter was not applied.
+	// A list is a GET: it is shown without that part rather than refused.
+	Refused apperr.Fields
+}
+
+// Listing returns the organization's domains that pass the filter, and
+// how many it has in each status. The filter is applied by the database.
+func (s *Service) Listing(ctx context.Context, orgID int64, f Filter) (Listing, error) {
+	l := Listing{Filter: f}
+	l.Refused = l.Filter.check()
+	db := s.DB.WithContext(ctx)
+	var err error
+	if l.Counts, err = counts(db, orgID); err != nil {
+		return l, err
+	}
+	if l.Domains, err = find(db, orgID, l.Filter); err != nil {
+		return l, err
+	}
+	return l, nil
+}
+
+// counts reads the organization's count per status in one query; every
+// status is present, at zero if no domain has it.
+func counts(db *gorm.DB, orgID int64) (Counts, error) {
+	var rows []struct {
+		Status Status
+		N      int64
+	}
+	err := db.Model(&Domain{}).Select("status, COUNT(*) AS n").
+		Where("organization_id = ?", orgID).Group("status").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("domains: unable to count the domains of %d by status: %w", orgID, err)
+	}
+	c := Counts{}
+	for _, s := range Statuses {
+		c[s] = 0
+	}
+	for _, r := range rows {
+		c[r.Status] = r.N
+	}
+	return c, nil
+}
+
+// likeEscape makes s match itself inside a LIKE pattern with ESCAPE '\'.
+var likeEscape = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
+
+// find returns the organization's domains that pass f, by name. Names
+// are stored in lower case, both forms (see Normalize); the search is
+// lowered here, since SQLite's LOWER knows only ASCII.
+func find(db *gorm.DB, orgID int64, f Filter) ([]Domain, error) {
+	q := db.Where("organization_id = ?", orgID)
+	if f.Name != "" {
+		like := "%" + likeEscape.Replace(strings.ToLower(f.Name)) + "%"
+		q = q.Where(`(LOWER(name) LIKE ? ESCAPE '\' OR LOWER(unicode_name) LIKE ? ESCAPE '\')`, like, like)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	var out []Domain
+	if err := q.Order("name").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("domains: unable to list the domains of %d: %w", orgID, err)
+	}
+	return out, nil
+}
+
+// String writes the counts as the head of the list says them: "3 verified
+// · 1 pending · 0 need re-validation · 0 failed".
+func (c Counts) String() string {
+	parts := make([]string, len(Statuses))
+	for i, s := range Statuses {
+		parts[i] = s.Counted(c[s])
+	}
+	return strings.Join(parts, " · ")
+}
