@@ -3,9 +3,18 @@
 (function () {
   "use strict";
 
+  // announce tells screen readers what just happened, politely.
+  function announce(message) {
+    var region = document.getElementById("announce");
+    if (!region) return;
+    region.textContent = "";
+    setTimeout(function () { region.textContent = message; }, 50);
+  }
+
   function copyText(text, button) {
     var done = function () {
       var label = button.textContent;
+      announce("Copied");
       button.textContent = "Copied";
       button.classList.add("copied");
       setTimeout(function () {

@@ -37,6 +37,9 @@ func csrfHeaders(ctx context.Context) string {
 	return fmt.Sprintf(`{"X-CSRF-Token": %q}`, csrfToken(ctx))
 }
 
+// Link is a way on: its text and where it goes.
+type Link struct{ Text, Href string }
+
 // Shell is what every signed-in page shows around its content.
 type Shell struct {
 	Title     string

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -134,4 +135,32 @@ func TestBrowserNarrowScreen(t *testing.T) {
 		t.Fatalf("the page is %dpx wide on a 390px screen", width)
 	}
 	b.inspect("users-390")
+}
+
+// After a refused password the focus is on the password field, and a copy
+// button's "Copied" is told to screen readers.
+func TestBrowserFocusAndAnnouncements(t *testing.T) {
+	a := newApp(t, testdb.SQLite(t))
+	b := newTab(t, a)
+	b.open("/login")
+	b.fill("email", "owner@acme.test")
+	b.fill("password", "not-the-password")
+	b.press("Sign in")
+	b.waitText("Incorrect email or password.")
+	if id := eval[string](b, `document.activeElement.id`); id != "f-password" {
+		t.Errorf("after a refused password the focus is on %q", id)
+	}
+	b.signIn("owner@acme.test")
+	c := a.client()
+	c.login("owner@acme.test")
+	id := addDomain(t, c, "initech.test")
+	b.open(fmt.Sprintf("/admin/domains/%d?tab=dns", id))
+	b.do(chromedpClickCSS(`[data-copy="txt-value"]`))
+	deadline := time.Now().Add(5 * time.Second)
+	for eval[string](b, `document.getElementById("announce").textContent`) != "Copied" {
+		if time.Now().After(deadline) {
+			t.Fatal("copying was not announced")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"admincenter/internal/apperr"
+	"admincenter/internal/paths"
 	"admincenter/templates"
 )
 
@@ -102,15 +103,46 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if title == "" {
 		title = http.StatusText(status)
 	}
-	_, signedIn := currentUser(c)
 	if c.Request().Method == http.MethodHead {
 		c.NoContent(status)
 		return
 	}
-	if rerr := render(c, status, templates.ErrorPage(status, title, message, signedIn)); rerr != nil {
+	if rerr := s.renderError(c, err, status, title, message); rerr != nil {
 		slog.Error("web: unable to render the error page", "err", rerr)
 		c.String(status, message)
 	}
+}
+
+// renderError shows an error: in the signed-in person's own pages, with
+// their navigation, or on its own for a visitor. An unknown address gets
+// no session middleware; its session is read here, writing nothing, so
+// that a signed-in person is not shown a sign-in page.
+func (s *Server) renderError(c echo.Context, err error, status int, title, message string) error {
+	if c.Get(keySession) == nil {
+		if lerr := s.loadSession(c); lerr != nil {
+			slog.Error("web: unable to read the session of an error page", "err", lerr)
+		}
+		if c.Get(keySession) != nil {
+			exposeCSRF(c) // for the sign-out form
+		}
+	}
+	u, signedIn := currentUser(c)
+	if !signedIn {
+		return render(c, status, templates.ErrorPage(status, title, message))
+	}
+	var action templates.Link
+	if errors.Is(err, errNoOrganization) {
+		action = templates.Link{Text: "Create an organization", Href: paths.NewOrganization}
+	}
+	nav := "accounts"
+	if u.CanAdminister() {
+		nav = ""
+	}
+	sh, serr := s.shell(c, title, nav)
+	if serr != nil {
+		return serr
+	}
+	return render(c, status, templates.ErrorInShell(sh, status, title, message, action))
 }
 
 // formOf turns a service error into a form to show again. Errors that are

@@ -64,6 +64,7 @@ func (s *Server) routes() {
 	admin.post("/invitations/:id/resend", s.resendInvitation)
 	admin.post("/invitations/:id/cancel", s.cancelInvitation)
 	admin.get("/audit", s.auditLog)
+	admin.get("/audit.csv", s.auditCSV)
 
 	// Bulk User Import: a gated feature, whose routes do not exist for an
 	// organization that does not have it.

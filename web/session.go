@@ -48,25 +48,36 @@ func newSessionStore(db *gorm.DB, now func() time.Time, secret string, secure bo
 // error is an error: it never turns a signed-in person into a visitor.
 func (s *Server) withSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		sess, err := s.sessions.Get(c.Request(), sessionCookie)
-		if err != nil {
+		if err := s.loadSession(c); err != nil {
 			return err
-		}
-		c.Set(keySession, sess)
-		if id, ok := sess.Values["uid"].(int64); ok {
-			authAt, _ := sess.Values["auth_at"].(int64)
-			u, org, err := s.Orgs.Person(c.Request().Context(), id)
-			switch {
-			case apperr.CodeOf(err) == apperr.NotFound:
-			case err != nil:
-				return err
-			case u.Active() && !time.Unix(0, authAt).Before(u.SessionsValidAfter):
-				c.Set(keyUser, u)
-				c.Set(keyOrg, org)
-			}
 		}
 		return next(c)
 	}
+}
+
+// loadSession reads the session and the signed-in user, if any, without
+// writing anything.
+func (s *Server) loadSession(c echo.Context) error {
+	sess, err := s.sessions.Get(c.Request(), sessionCookie)
+	if err != nil {
+		return err
+	}
+	c.Set(keySession, sess)
+	id, ok := sess.Values["uid"].(int64)
+	if !ok {
+		return nil
+	}
+	authAt, _ := sess.Values["auth_at"].(int64)
+	u, org, err := s.Orgs.Person(c.Request().Context(), id)
+	switch {
+	case apperr.CodeOf(err) == apperr.NotFound:
+	case err != nil:
+		return err
+	case u.Active() && !time.Unix(0, authAt).Before(u.SessionsValidAfter):
+		c.Set(keyUser, u)
+		c.Set(keyOrg, org)
+	}
+	return nil
 }
 
 func session(c echo.Context) *sessions.Session { return c.Get(keySession).(*sessions.Session) }
@@ -149,9 +160,16 @@ func requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// errNoOrganization refuses the Admin Center to a person whom no
+// organization manages; their error page offers to create one.
+var errNoOrganization = apperr.New(apperr.Forbidden, "You do not belong to an organization yet, and the Admin Center is where an organization's Owner and Administrators manage it. Create your organization to add your domains, or ask your company's Owner to invite you.")
+
 // requireAdmin lets only Owners and Administrators into the Admin Center.
 func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return requireUser(func(c echo.Context) error {
+		if !mustUser(c).Managed() {
+			return errNoOrganization
+		}
 		if !mustUser(c).CanAdminister() {
 			return apperr.New(apperr.Forbidden, "The Admin Center is only for the Owner and Administrators of an organization. Ask your organization's Owner if you need access.")
 		}

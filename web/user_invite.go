@@ -18,7 +18,12 @@ func (s *Server) inviteForm(c echo.Context) error {
 }
 
 func (s *Server) renderInvite(c echo.Context, status int, f templates.Form) error {
-	names, err := s.Domains.VerifiedNames(c.Request().Context(), mustUser(c).OrgID())
+	ctx, orgID := c.Request().Context(), mustUser(c).OrgID()
+	names, err := s.Domains.VerifiedNames(ctx, orgID)
+	if err != nil {
+		return err
+	}
+	warnings, err := s.Domains.Warnings(ctx, orgID)
 	if err != nil {
 		return err
 	}
@@ -26,7 +31,11 @@ func (s *Server) renderInvite(c echo.Context, status int, f templates.Form) erro
 	if err != nil {
 		return err
 	}
-	return render(c, status, templates.InvitePage(sh, templates.InviteView{Form: f, Domains: names, Valid: text.Duration(invites.TTL)}))
+	v := templates.InviteView{Form: f, Domains: names, Valid: text.Duration(invites.TTL)}
+	for _, w := range warnings {
+		v.Revalidating = append(v.Revalidating, w.Name)
+	}
+	return render(c, status, templates.InvitePage(sh, v))
 }
 
 func (s *Server) invite(c echo.Context) error {

@@ -89,8 +89,14 @@ type Log struct {
 
 // List returns one page of an organization's entries, newest first.
 func (l *Log) List(ctx context.Context, orgID int64, page int) (paging.Page[Entry], error) {
+	return l.Page(ctx, orgID, Filter{}, page)
+}
+
+// Page returns one page of the organization's entries that f keeps,
+// newest first.
+func (l *Log) Page(ctx context.Context, orgID int64, f Filter, page int) (paging.Page[Entry], error) {
 	p := paging.Page[Entry]{Number: max(page, 1)}
-	q := l.DB.WithContext(ctx).Model(&Entry{}).Where("organization_id = ?", orgID)
+	q := l.of(ctx, orgID, f)
 	if err := q.Count(&p.Total).Error; err != nil {
 		return p, fmt.Errorf("audit: unable to count entries: %w", err)
 	}
@@ -99,6 +105,12 @@ func (l *Log) List(ctx context.Context, orgID int64, page int) (paging.Page[Entr
 		return p, fmt.Errorf("audit: unable to list entries: %w", err)
 	}
 	return p, nil
+}
+
+// of is the query of the organization's entries that f keeps.
+func (l *Log) of(ctx context.Context, orgID int64, f Filter) *gorm.DB {
+	q := l.DB.WithContext(ctx).Model(&Entry{}).Where("organization_id = ?", orgID)
+	return f.apply(q, l.DB.Session(&gorm.Session{NewDB: true}))
 }
 
 // ForTarget returns an organization's entries about one target, newest

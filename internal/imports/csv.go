@@ -17,6 +17,7 @@ import (
 
 	"admincenter/internal/apperr"
 	"admincenter/internal/audit"
+	"admincenter/internal/csvsafe"
 	"admincenter/internal/domains"
 	"admincenter/internal/users"
 )
@@ -69,7 +70,7 @@ func (s *Service) writeCSV(ctx context.Context, w io.Writer, imp Import, header 
 			return fmt.Errorf("imports: unable to read report %d: %w", imp.ID, err)
 		}
 		for _, r := range rows {
-			if err := cw.Write(neutralize(record(r))); err != nil {
+			if err := cw.Write(csvsafe.Record(record(r))); err != nil {
 				return err
 			}
 		}
@@ -81,7 +82,7 @@ func (s *Service) writeCSV(ctx context.Context, w io.Writer, imp Import, header 
 	}
 }
 
-// reportRecord is a report row as its CSV writes it, before neutralizing.
+// reportRecord is a report row as its CSV writes it, before csvsafe defuses it.
 func reportRecord(r Row) []string {
 	accounts := 0
 	if r.AccountIDs != "" {
@@ -92,22 +93,6 @@ func reportRecord(r Row) []string {
 		strconv.FormatBool(r.EmailVerified), strconv.Itoa(accounts), r.AccountIDs,
 		strconv.FormatBool(r.Reason == Eligible), r.Reason.Text(),
 	}
-}
-
-// formulaStarts are the first characters that make a spreadsheet run a
-// cell as a formula, or hide what follows (NUL).
-const formulaStarts = "=+-@\t\r\x00"
-
-// neutralize defuses cells that a spreadsheet would run as a formula: a
-// leading =, +, -, @, tab, carriage return or NUL gets a ' in front
-// (OWASP's advice for CSV injection).
-func neutralize(record []string) []string {
-	for i, cell := range record {
-		if cell != "" && strings.ContainsRune(formulaStarts, rune(cell[0])) {
-			record[i] = "'" + cell
-		}
-	}
-	return record
 }
 
 // UploadLimit is the largest edited CSV accepted: about 50 times a report
@@ -300,7 +285,7 @@ func (s *Service) compareWithReport(ctx context.Context, imp Import, part []uplo
 		if !ok {
 			return nil, badLine(u.line, "user %d is not in this report: an edited file may only remove rows, not add them.", u.userID)
 		}
-		expected := neutralize(reportRecord(r))
+		expected := csvsafe.Record(reportRecord(r))
 		for c := range expected {
 			if !sameCell(u.record[c], expected[c]) {
 				return nil, badLine(u.line, "the %s of %s was changed from %s to %s: an edited file may only remove rows, not change them.",
@@ -362,7 +347,7 @@ func sameCells(a, b []string) bool {
 func sameCell(uploaded, report string) bool {
 	clean := func(s string) string {
 		s = strings.TrimSpace(s)
-		if len(s) > 1 && s[0] == '\'' && strings.ContainsRune(formulaStarts, rune(s[1])) {
+		if len(s) > 1 && s[0] == '\'' && csvsafe.Risky(s[1:]) {
 			s = s[1:]
 		}
 		return strings.TrimSpace(s)

@@ -33,6 +33,7 @@ const (
 	InviteUser      = "/admin/users/invite"
 	Invitations     = "/admin/users#invitations"
 	Audit           = "/admin/audit"
+	AuditCSV        = "/admin/audit.csv"
 	Mailbox         = "/dev/mailbox"
 )
 
@@ -89,6 +90,42 @@ func InvitationResend(invitationID int64) string {
 }
 func InvitationCancel(invitationID int64) string {
 	return "/admin/invitations/" + id(invitationID) + "/cancel"
+}
+
+// AuditFilter is a filter of the audit log as its links carry it: the
+// fields of the log's GET form, each left out of the link when empty.
+type AuditFilter struct {
+	Actor  string // a part of the actor's email
+	Action string // an action code
+	Domain string // a domain's id
+	From   string // the first day, YYYY-MM-DD
+	To     string // the last day, YYYY-MM-DD
+}
+
+// Query is the filter as the parameters of a link.
+func (f AuditFilter) Query() url.Values {
+	q := url.Values{}
+	for _, p := range []struct{ name, value string }{
+		{"actor", f.Actor}, {"action", f.Action}, {"domain", f.Domain}, {"from", f.From}, {"to", f.To},
+	} {
+		if p.value != "" {
+			q.Set(p.name, p.value)
+		}
+	}
+	return q
+}
+
+// AuditFiltered is the audit log showing the entries f keeps.
+func AuditFiltered(f AuditFilter) string { return withQuery(Audit, f.Query()) }
+
+// AuditCSVFiltered is the CSV of the audit log's entries that f keeps.
+func AuditCSVFiltered(f AuditFilter) string { return withQuery(AuditCSV, f.Query()) }
+
+func withQuery(path string, q url.Values) string {
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
 }
 
 // MailboxMessage is a message of the development mailbox.

@@ -1,0 +1,35 @@
+// Package csvsafe keeps the CSV files the product writes from running as
+// spreadsheet formulas: one rule for every file a person downloads and
+// opens in Excel, LibreOffice or Google Sheets (OWASP's advice for CSV
+// injection).
+package csvsafe
+
+import "strings"
+
+// formulaStarts are the first characters that make a spreadsheet run a
+// cell as a formula, or hide what follows (NUL).
+const formulaStarts = "=+-@\t\r\x00"
+
+// Risky reports whether a spreadsheet would run cell as a formula: it
+// starts with =, +, -, @, a tab, a carriage return or NUL.
+func Risky(cell string) bool {
+	return cell != "" && strings.IndexByte(formulaStarts, cell[0]) >= 0
+}
+
+// Cell returns cell defused: a risky cell gets a ' in front, which
+// spreadsheets show as text and do not display; any other cell is
+// returned as it is.
+func Cell(cell string) string {
+	if Risky(cell) {
+		return "'" + cell
+	}
+	return cell
+}
+
+// Record defuses every cell of record, in place, and returns it.
+func Record(record []string) []string {
+	for i, cell := range record {
+		record[i] = Cell(cell)
+	}
+	return record
+}
