@@ -35,6 +35,10 @@ func (s *Server) domains(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	expired, err := s.Domains.RecentExpiries(c.Request().Context(), mustUser(c).OrgID())
+	if err != nil {
+		return err
+	}
 	sh, err := s.shell(c, "Domains", "domains")
 	if err != nil {
 		return err
@@ -56,6 +60,9 @@ func (s *Server) domains(c echo.Context) error {
 	}
 	for _, d := range l.Domains {
 		v.Rows = append(v.Rows, s.domainRow(d))
+	}
+	for _, e := range expired {
+		v.Expired = append(v.Expired, templates.ExpiredDomain{Unicode: e.UnicodeName, At: e.At, Removed: e.Removed, NotBack: e.NotBack})
 	}
 	return render(c, http.StatusOK, templates.DomainsPage(sh, v))
 }

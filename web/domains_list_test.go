@@ -15,6 +15,7 @@ import (
 	"admincenter/internal/domains"
 	"admincenter/internal/paths"
 	"admincenter/internal/testdb"
+	"admincenter/internal/users"
 )
 
 var listedPattern = regexp.MustCompile(`<td class="domain"><a href="/admin/domains/\d+">([^<]+)</a>`)
@@ -282,6 +283,46 @@ func TestDomainsListIsTheOrganizations(t *testing.T) {
 		}
 		if got := listed(globex.get("/admin/domains?name=acme")); !reflect.DeepEqual(got, []string{"acme-globex.test"}) {
 			t.Errorf("Globex's acme: %v", got)
+		}
+	})
+}
+
+// A domain deleted at the end of its grace period leaves a notice on the
+// Domains list for a while: what happened, how many users were removed,
+// and how to get them back.
+func TestDomainsListTellsOfAnExpiry(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		a := newApp(t, db)
+		c := a.client()
+		c.login("owner@acme.test")
+		org := a.user("owner@acme.test").OrgID()
+		now := time.Now()
+		recent := domains.Expiry{OrganizationID: org, DomainName: "labs.test", UnicodeName: "labs.test", DeadlineAt: now.Add(-time.Hour), StartedAt: now.Add(-time.Hour), FinishedAt: &now}
+		old := domains.Expiry{OrganizationID: org, DomainName: "old.test", UnicodeName: "old.test", DeadlineAt: now.AddDate(0, -1, 0), StartedAt: now.AddDate(0, -1, 0), FinishedAt: &now}
+		for _, e := range []*domains.Expiry{&recent, &old} {
+			if err := db.Create(e).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i, email := range []string{"sam@acme.test", "admin@acme.test"} {
+			r := domains.Removal{ExpiryID: recent.ID, UserID: a.userID(email), Email: email, Name: email, Role: users.Standard, Outcome: "removed", DoneAt: &now}
+			if i == 1 {
+				r.ReaddedAt = &now
+			}
+			if err := db.Create(&r).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := c.get("/admin/domains")
+		r.want(t, http.StatusOK, "labs.test was deleted",
+			"the managed users at it (2 users) were removed from your organization. They keep their logins.",
+			"Add labs.test again", "its page then offers to add back the 1 user not back yet.")
+		if strings.Contains(r.body, "old.test was deleted") {
+			t.Error("an expiry of a month ago is still told")
+		}
+		db.Model(&domains.Removal{}).Where("expiry_id = ?", recent.ID).Update("readded_at", now)
+		if strings.Contains(c.get("/admin/domains").body, "labs.test was deleted") {
+			t.Error("the notice stays once everyone is back")
 		}
 	})
 }

@@ -241,3 +241,35 @@ func (s *Service) resumeExpiries(ctx context.Context) error {
 	}
 	return nil
 }
+
+// expiryNoticeFor is how long the Domains list tells of a domain deleted
+// at the end of its grace period.
+const expiryNoticeFor = 14 * 24 * time.Hour
+
+// ExpiryNotice is a domain deleted at the end of its grace period, as the
+// Domains list tells it for a while: when, and how many of the users it
+// removed are not back yet.
+type ExpiryNotice struct {
+	DomainName, UnicodeName string
+	At                      time.Time
+	Removed, NotBack        int
+}
+
+// RecentExpiries returns the organization's domains deleted at the end of
+// their grace period lately, newest first, leaving out those whose users
+// are all back.
+func (s *Service) RecentExpiries(ctx context.Context, orgID int64) ([]ExpiryNotice, error) {
+	var out []ExpiryNotice
+	err := s.DB.WithContext(ctx).Model(&Expiry{}).
+		Select(`domain_expiries.domain_name, domain_expiries.unicode_name, domain_expiries.started_at AS at,
+			COUNT(expiry_removals.id) AS removed, COUNT(expiry_removals.id) - COUNT(expiry_removals.readded_at) AS not_back`).
+		Joins("LEFT JOIN expiry_removals ON expiry_removals.expiry_id = domain_expiries.id AND expiry_removals.outcome = 'removed'").
+		Where("domain_expiries.organization_id = ? AND domain_expiries.started_at > ?", orgID, s.Now().Add(-expiryNoticeFor)).
+		Group("domain_expiries.id, domain_expiries.domain_name, domain_expiries.unicode_name, domain_expiries.started_at").
+		Having("COUNT(expiry_removals.id) = 0 OR COUNT(expiry_removals.id) > COUNT(expiry_removals.readded_at)").
+		Order("domain_expiries.started_at DESC").Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("domains: unable to list the recent expiries of %d: %w", orgID, err)
+	}
+	return out, nil
+}
