@@ -118,7 +118,10 @@
       var date = new Date(el.getAttribute("datetime"));
       if (isNaN(date.getTime()) || el.hasAttribute("data-local")) return;
       if (!el.title) el.title = el.textContent.trim();
-      var shown = date.toLocaleString(undefined, { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
+      // The year only when it is not this one: "Dec 1, 1:03 PM UTC".
+      var options = { day: "numeric", month: "short", hour: "numeric", minute: "2-digit", timeZoneName: "short" };
+      if (date.getFullYear() !== new Date().getFullYear()) options.year = "numeric";
+      var shown = date.toLocaleString(undefined, options);
       var rel = fromNow(date);
       el.textContent = rel ? shown + " (" + rel + ")" : shown;
       el.setAttribute("data-local", "");

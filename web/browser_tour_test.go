@@ -1,70 +1,242 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"admincenter/internal/testdb"
 )
 
-// TestBrowserTour opens every page at desktop and phone widths: each must
-// render its content, report no script or CSP error, and fit the screen
-// without sideways scrolling (tables scroll inside their own frame).
+// tourStop is one page of the tour in one state: who looks at it ("" for
+// nobody signed in), its address, and a text that says the page is in that
+// state. act, when set, brings the page there (a form sent, a dialog open).
+type tourStop struct {
+	name, as, path, want string
+	act                  func(b *tab)
+}
+
+// TestBrowserTour opens every page, in each of its states, at desktop and
+// phone widths: each must render its content, report no script or CSP
+// error, have a label for every field, pass axe-core and fit the screen
+// without sideways scrolling. The tour goes through the life of a Bulk
+// User Import in stages, each set up before the pages that show it.
 func TestBrowserTour(t *testing.T) {
 	a := newApp(t, testdb.SQLite(t))
 	c := a.client()
 	c.login("owner@acme.test")
-	verifyDomain(t, a, c, "acme.test")
+	org := a.user("owner@acme.test").OrgID()
+	acme := verifyDomain(t, a, c, "acme.test")
+	domain := func(id int64, query string) string { return fmt.Sprintf("/admin/domains/%d%s", id, query) }
+
 	pending := addDomain(t, c, "bücher.test")
-	c.post(fmt.Sprintf("/admin/domains/%d/verify", pending), url.Values{"method": {"dns"}})
-	pages := []struct {
-		name, path, want string
-		signedIn         bool
+	c.post(domain(pending, "/verify"), url.Values{"method": {"dns"}})
+
+	wrong := addDomain(t, c, "wrong.test")
+	a.dns.Add(t, `_twilio.wrong.test. 300 IN TXT "twilio-domain-verification=0000"`)
+	c.post(domain(wrong, "/verify"), url.Values{"method": {"dns"}})
+
+	outage := addDomain(t, c, "initech.test")
+	file := a.domain(outage)
+	a.serve("/"+file.FileName, string(file.FileContent()))
+	c.post(domain(outage, "/verify"), url.Values{"method": {"https"}}).want(t, http.StatusSeeOther)
+	a.serveStatus("/"+file.FileName, http.StatusServiceUnavailable, "down for maintenance")
+	c.post(domain(outage, "/verify"), url.Values{"method": {"dns"}}).want(t, http.StatusSeeOther)
+
+	lapsed := verifyDomain(t, a, c, "labs.test")
+	a.dns.Remove("_twilio.labs.test")
+	c.post(domain(lapsed, "/verify"), url.Values{"method": {"dns"}}).want(t, http.StatusSeeOther)
+
+	a.expired(org, "old.test", time.Now().Add(-3*time.Hour), "ava.adams@acme.test", "ben.adams@acme.test")
+	back := addDomain(t, c, "old.test")
+	a.expired(org, "gone.test", time.Now().Add(-2*time.Hour), "chloe.adams@acme.test")
+
+	var report string
+	var reportID int64
+	stages := []struct {
+		name  string
+		setup func()
+		stops func() []tourStop // after setup
 	}{
-		{"login", "/login", "Forgot your password?", false},
-		{"signup", "/signup", "Create your login", false},
-		{"forgot", "/password/forgot", "Send reset link", false},
-		{"reset-invalid", "/password/reset?token=nope", "This password reset link is not valid", false},
-		{"verify-invalid", "/verify-email?token=nope", "This verification link is not valid", false},
-		{"accounts", "/accounts", "Acme Production", true},
-		{"domains", "/admin/domains", "2 of 100 domains", true},
-		{"domain-add", "/admin/domains/new", "Save & continue", true},
-		{"domain-pending-dns", fmt.Sprintf("/admin/domains/%d", pending), "NXDOMAIN", true},
-		{"domain-pending-https", fmt.Sprintf("/admin/domains/%d?tab=https", pending), "Download HTML File", true},
-		{"domain-pending-unsure", fmt.Sprintf("/admin/domains/%d?tab=unsure", pending), "Open in your email app", true},
-		{"invite", "/admin/users/invite", "You can invite people at your verified domain: acme.test.", true},
-		{"users", "/admin/users", "Sam Standard", true},
-		{"user", fmt.Sprintf("/admin/users/%d", a.userID("sam@acme.test")), "Transfer ownership", true},
-		{"audit", "/admin/audit", "organization.created", true},
-		{"mailbox", "/dev/mailbox", "Development mailbox", true},
-		{"not-found", "/admin/users/424242", "Page not found", true},
-		{"no-route", "/nowhere", "There is no page at this address.", true},
-	}
-	for _, width := range []int{1280, 390} {
-		t.Run(fmt.Sprint(width), func(t *testing.T) {
-			b := newTab(t, a)
-			if width < 1280 {
-				b.narrow()
+		{"signed-out", nil, func() []tourStop {
+			return []tourStop{
+				{name: "login", path: "/login", want: "Forgot your password?"},
+				{name: "login-refused", path: "/login", want: "Incorrect email or password.", act: func(b *tab) {
+					b.fill("email", "owner@acme.test")
+					b.fill("password", "not the password")
+					b.press("Sign in")
+				}},
+				{name: "signup", path: "/signup", want: "Create your login"},
+				{name: "signup-refused", path: "/signup", want: "Enter your name.", act: func(b *tab) { b.press("Sign up") }},
+				{name: "forgot", path: "/password/forgot", want: "Send reset link"},
+				{name: "reset-invalid", path: "/password/reset?token=nope", want: "This password reset link is not valid"},
+				{name: "verify-invalid", path: "/verify-email?token=nope", want: "This verification link is not valid"},
+				{name: "invitation-invalid", path: "/invitations/accept?token=nope", want: "Invitation not valid"},
 			}
-			signedIn := false
-			for _, p := range pages {
-				if p.signedIn && !signedIn {
-					b.signIn("owner@acme.test")
-					signedIn = true
-				}
-				b.open(p.path)
-				b.waitText(p.want)
-				if unlabelled := eval[string](b, unlabelledFields); unlabelled != "" {
-					t.Errorf("%s has fields without a label: %s", p.name, unlabelled)
-				}
-				b.inspect("tour-" + p.name)
+		}},
+		{"not-admins", nil, func() []tourStop {
+			return []tourStop{
+				{name: "no-organization-accounts", as: "ava.adams@acme.test", path: "/accounts", want: "Ava's project 1"},
+				{name: "no-organization-admin", as: "ava.adams@acme.test", path: "/admin/domains", want: "You do not belong to an organization yet"},
+				{name: "organization-new", as: "ava.adams@acme.test", path: "/organizations/new", want: "Create organization"},
+				{name: "standard-accounts", as: "sam@acme.test", path: "/accounts", want: "Sam's Sandbox"},
+				{name: "standard-admin", as: "sam@acme.test", path: "/admin/users", want: "The Admin Center is only for the Owner and Administrators"},
 			}
-		})
+		}},
+		{"domains", nil, func() []tourStop {
+			return []tourStop{
+				{name: "accounts", as: "owner@acme.test", path: "/accounts", want: "Acme Production"},
+				{name: "domains", as: "owner@acme.test", path: "/admin/domains", want: "gone.test was deleted"},
+				{name: "domains-no-match", as: "owner@acme.test", path: "/admin/domains?name=nothing-like-it", want: "No domains match"},
+				{name: "domain-add", as: "owner@acme.test", path: "/admin/domains/new", want: "Save & continue"},
+				{name: "domain-add-refused", as: "owner@acme.test", path: "/admin/domains/new", want: "gmail.com is a common email provider, shared by many people.", act: func(b *tab) {
+					b.fill("name", "gmail.com")
+					b.press("Save & continue")
+				}},
+				{name: "domain-pending-dns", as: "owner@acme.test", path: domain(pending, ""), want: "NXDOMAIN"},
+				{name: "domain-pending-https", as: "owner@acme.test", path: domain(pending, "?tab=https"), want: "Download HTML File"},
+				{name: "domain-pending-unsure", as: "owner@acme.test", path: domain(pending, "?tab=unsure"), want: "Open in your email app"},
+				{name: "domain-wrong-record", as: "owner@acme.test", path: domain(wrong, ""), want: "twilio-domain-verification=0000"},
+				{name: "domain-verified-gated", as: "owner@acme.test", path: domain(acme, ""), want: "This is a gated feature."},
+				{name: "domain-outage", as: "owner@acme.test", path: domain(outage, ""), want: "503 Service Unavailable"},
+				{name: "domain-revalidating", as: "owner@acme.test", path: domain(lapsed, ""), want: "Restore the proof"},
+				{name: "domain-add-back", as: "owner@acme.test", path: domain(back, ""), want: "Add back the users removed before"},
+				{name: "domain-delete-dialog", as: "owner@acme.test", path: domain(lapsed, ""), want: "I understand", act: func(b *tab) {
+					b.press("Delete Domain")
+				}},
+			}
+		}},
+		{"users", nil, func() []tourStop {
+			return []tourStop{
+				{name: "invite", as: "owner@acme.test", path: "/admin/users/invite", want: "You can invite people at your verified domains"},
+				{name: "invite-refused", as: "owner@acme.test", path: "/admin/users/invite", want: "gmail.com is a common email provider.", act: func(b *tab) {
+					b.fill("email", "pat@gmail.com")
+					b.press("Send invitation")
+				}},
+				{name: "users", as: "owner@acme.test", path: "/admin/users", want: "Sam Standard"},
+				{name: "users-search-refused", as: "owner@acme.test", path: "/admin/users?q=" + url.QueryEscape("sam\x00"), want: "A search"},
+				{name: "user", as: "owner@acme.test", path: fmt.Sprintf("/admin/users/%d", a.userID("sam@acme.test")), want: "Transfer ownership"},
+				{name: "user-owner", as: "owner@acme.test", path: fmt.Sprintf("/admin/users/%d", a.userID("owner@acme.test")), want: "Olivia Owner"},
+				{name: "audit", as: "owner@acme.test", path: "/admin/audit", want: "organization.created"},
+				{name: "mailbox", as: "owner@acme.test", path: "/dev/mailbox", want: "Development mailbox"},
+				{name: "mailbox-message", as: "owner@acme.test", path: "/dev/mailbox/1", want: "Written"},
+				{name: "not-found", as: "owner@acme.test", path: "/admin/users/424242", want: "Page not found"},
+				{name: "no-route", as: "owner@acme.test", path: "/nowhere", want: "There is no page at this address."},
+			}
+		}},
+		{"report", func() { a.bulkImport(true); report, reportID = latestReport(t, a, c, acme) }, func() []tourStop {
+			return []tourStop{
+				{name: "domain-bulk-ready", as: "owner@acme.test", path: domain(acme, ""), want: "Ready"},
+				{name: "report-ready", as: "owner@acme.test", path: report, want: "Review, notify, import"},
+				{name: "notify", as: "owner@acme.test", path: report + "/notify", want: "Here is a template you can use"},
+				{name: "notify-confirm", as: "owner@acme.test", path: report + "/notify", want: "gets the email above", act: func(b *tab) {
+					b.press("Email 54 users")
+				}},
+				{name: "start-panel", as: "owner@acme.test", path: report + "/start", want: "Before you continue: inform your users"},
+			}
+		}},
+		{"importing", func() { c.post(report+"/start", nil).want(t, http.StatusSeeOther) }, func() []tourStop {
+			return []tourStop{
+				{name: "report-importing", as: "owner@acme.test", path: report, want: "Importing"},
+				{name: "domain-bulk-importing", as: "owner@acme.test", path: domain(acme, ""), want: "Importing"},
+			}
+		}},
+		{"imported", func() {
+			if err := a.svc.Imports.RunDue(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}, func() []tourStop {
+			return []tourStop{
+				{name: "report-imported", as: "owner@acme.test", path: report, want: "54 users imported"},
+				{name: "users-of-import", as: "owner@acme.test", path: fmt.Sprintf("/admin/users?import=%d", reportID), want: "Showing the 54 users imported by report #"},
+				{name: "left-out", as: "owner@acme.test", path: domain(acme, "/imports/left-out"), want: "Users not included in earlier imports"},
+			}
+		}},
 	}
+	for _, stage := range stages {
+		if stage.setup != nil {
+			stage.setup()
+		}
+		stops := stage.stops()
+		for _, width := range []int{1280, 390} {
+			t.Run(fmt.Sprintf("%s/%d", stage.name, width), func(t *testing.T) {
+				b := newTab(t, a)
+				if width < 1280 {
+					b.narrow()
+				}
+				signedIn := ""
+				for _, stop := range stops {
+					if stop.as != signedIn {
+						if signedIn != "" {
+							b.press("Sign out")
+							b.waitText("Sign in")
+						}
+						if stop.as != "" {
+							b.signIn(stop.as)
+						}
+						signedIn = stop.as
+					}
+					b.open(stop.path)
+					if stop.act != nil {
+						stop.act(b)
+					}
+					b.waitText(stop.want)
+					if unlabelled := eval[string](b, unlabelledFields); unlabelled != "" {
+						t.Errorf("%s has fields without a label: %s", stop.name, unlabelled)
+					}
+					b.inspect("tour-" + stop.name)
+				}
+			})
+		}
+	}
+}
+
+// latestReport asks for a report on the domain and makes it ready, as
+// the background work does; it returns the report's page.
+func latestReport(t testing.TB, a *app, c *client, domainID int64) (string, int64) {
+	t.Helper()
+	base := fmt.Sprintf("/admin/domains/%d/imports", domainID)
+	c.post(base, url.Values{"mode": {"review"}}).want(t, http.StatusSeeOther)
+	if err := a.svc.Imports.RunDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	list, err := a.svc.Imports.List(context.Background(), a.user("owner@acme.test").OrgID(), domainID)
+	if err != nil || len(list) == 0 {
+		t.Fatalf("reports: %+v, %v", list, err)
+	}
+	return fmt.Sprintf("%s/%d", base, list[0].ID), list[0].ID
 }
 
 // unlabelledFields lists visible inputs that no label names.
 const unlabelledFields = `[...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
 	.filter(e => e.checkVisibility() && !(e.labels && e.labels.length) && !e.getAttribute("aria-label"))
 	.map(e => e.name || e.id).join(", ")`
+
+// A page that refreshes itself keeps the keyboard where the person left
+// it: the focused link is focused again after each refresh.
+func TestBrowserLiveRefreshKeepsFocus(t *testing.T) {
+	a := newApp(t, testdb.SQLite(t))
+	c := a.client()
+	c.login("owner@acme.test")
+	report, _ := readyReport(t, a, c)
+	c.post(report+"/start", nil).want(t, http.StatusSeeOther) // nothing runs it: it stays in progress
+
+	b := newTab(t, a)
+	b.signIn("owner@acme.test")
+	b.open(report)
+	b.waitText("0 of 54 users done")
+	eval[bool](b, `document.getElementById("report-csv").focus(); document.getElementById("import-live").dataset.before = "1"; true`)
+	deadline := time.Now().Add(10 * time.Second)
+	for eval[bool](b, `document.getElementById("import-live").dataset.before === "1"`) {
+		if time.Now().After(deadline) {
+			t.Fatal("the report's page did not refresh itself")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if id := eval[string](b, `document.activeElement ? document.activeElement.id : ""`); id != "report-csv" {
+		t.Fatalf("after a refresh the focus is on %q, not on Download CSV", id)
+	}
+}

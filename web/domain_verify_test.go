@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -42,6 +43,10 @@ func TestVerifyClickDuringAnOutageSaysTheDomainStaysVerified(t *testing.T) {
 			"initech.test stays verified: the check of its HTML file could not be completed.",
 			"answered 503 Service Unavailable.",
 			"If the checks keep failing, from "+from+" they count as a missing proof and re-validation starts.")
+		// The list tells of the outage too, under the status.
+		if !regexp.MustCompile(`Verified</span>\s*<div class="small warn-text">\s*Checks failing since\s*<time datetime="`).MatchString(c.get("/admin/domains").body) {
+			t.Error("the Domains list does not tell that the checks of a verified domain fail")
+		}
 	})
 }
 

@@ -62,7 +62,10 @@ func (s *Server) domains(c echo.Context) error {
 		v.Rows = append(v.Rows, s.domainRow(d))
 	}
 	for _, e := range expired {
-		v.Expired = append(v.Expired, templates.ExpiredDomain{Unicode: e.UnicodeName, At: e.At, Removed: e.Removed, NotBack: e.NotBack})
+		v.Expired = append(v.Expired, templates.ExpiredDomain{
+			Unicode: e.UnicodeName, At: e.At, Removed: e.Removed, NotBack: e.NotBack,
+			AgainID: e.AgainID, AgainVerified: e.AgainStatus == domains.Verified,
+		})
 	}
 	return render(c, http.StatusOK, templates.DomainsPage(sh, v))
 }
@@ -81,9 +84,18 @@ func (s *Server) domainRow(d domains.Domain) templates.DomainRow {
 	return templates.DomainRow{
 		ID: d.ID, Unicode: d.UnicodeName, ASCII: asciiIfDifferent(d),
 		Status: d.Status.Label(), StatusKind: statusKinds[d.Status], StatusNote: statusNote(d, s.Now()), Method: method.Label(),
-		VerifiedAt: d.VerifiedAt, LastChecked: d.LastCheckedAt, NextCheck: d.NextCheckAt,
+		VerifiedAt: d.VerifiedAt, LastChecked: d.LastCheckedAt, NextCheck: d.NextCheckAt, FailingSince: failingSince(d),
 		VerifyMethod: string(method), VerifyLabel: label,
 	}
+}
+
+// failingSince is when the checks of a verified domain started to fail to
+// tell (an outage at its DNS servers or website), nil if they tell.
+func failingSince(d domains.Domain) *time.Time {
+	if d.Status != domains.Verified {
+		return nil
+	}
+	return d.InconclusiveSince
 }
 
 // statusOptions are the choices of the status filter, the applied one

@@ -297,22 +297,9 @@ func TestDomainsListTellsOfAnExpiry(t *testing.T) {
 		c.login("owner@acme.test")
 		org := a.user("owner@acme.test").OrgID()
 		now := time.Now()
-		recent := domains.Expiry{OrganizationID: org, DomainName: "labs.test", UnicodeName: "labs.test", DeadlineAt: now.Add(-time.Hour), StartedAt: now.Add(-time.Hour), FinishedAt: &now}
-		old := domains.Expiry{OrganizationID: org, DomainName: "old.test", UnicodeName: "old.test", DeadlineAt: now.AddDate(0, -1, 0), StartedAt: now.AddDate(0, -1, 0), FinishedAt: &now}
-		for _, e := range []*domains.Expiry{&recent, &old} {
-			if err := db.Create(e).Error; err != nil {
-				t.Fatal(err)
-			}
-		}
-		for i, email := range []string{"sam@acme.test", "admin@acme.test"} {
-			r := domains.Removal{ExpiryID: recent.ID, UserID: a.userID(email), Email: email, Name: email, Role: users.Standard, Outcome: "removed", DoneAt: &now}
-			if i == 1 {
-				r.ReaddedAt = &now
-			}
-			if err := db.Create(&r).Error; err != nil {
-				t.Fatal(err)
-			}
-		}
+		recent := a.expired(org, "labs.test", now.Add(-time.Hour), "sam@acme.test", "admin@acme.test")
+		a.expired(org, "old.test", now.AddDate(0, -1, 0))
+		db.Model(&domains.Removal{}).Where("expiry_id = ? AND email = ?", recent.ID, "admin@acme.test").Update("readded_at", now)
 		r := c.get("/admin/domains")
 		r.want(t, http.StatusOK, "labs.test was deleted",
 			"the managed users at it (2 users) were removed from your organization. They keep their logins.",
@@ -323,6 +310,67 @@ func TestDomainsListTellsOfAnExpiry(t *testing.T) {
 		db.Model(&domains.Removal{}).Where("expiry_id = ?", recent.ID).Update("readded_at", now)
 		if strings.Contains(c.get("/admin/domains").body, "labs.test was deleted") {
 			t.Error("the notice stays once everyone is back")
+		}
+	})
+}
+
+// expired records what the end of a grace period leaves: the domain name
+// of org deleted at, and these people removed (by the email of a user).
+func (a *app) expired(org int64, name string, at time.Time, emails ...string) domains.Expiry {
+	a.t.Helper()
+	done := at.Add(time.Minute)
+	e := domains.Expiry{OrganizationID: org, DomainName: name, UnicodeName: name, DeadlineAt: at, StartedAt: at, FinishedAt: &done}
+	if err := a.db.Create(&e).Error; err != nil {
+		a.t.Fatal(err)
+	}
+	for _, email := range emails {
+		u := a.user(email)
+		r := domains.Removal{ExpiryID: e.ID, UserID: u.ID, Email: email, Name: u.Name, Role: users.Standard, Outcome: "removed", DoneAt: &done}
+		if err := a.db.Create(&r).Error; err != nil {
+			a.t.Fatal(err)
+		}
+	}
+	return e
+}
+
+// After an expiry, the way back is told at each step: the list says to add
+// the domain again, then to verify it; its page lists who would come back
+// and offers to add them back once it is verified.
+func TestAddBackAfterAnExpiry(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		a := newApp(t, db)
+		c := a.client()
+		c.login("owner@acme.test")
+		org := a.user("owner@acme.test").OrgID()
+		a.expired(org, "initech.test", time.Now().Add(-time.Hour), "ava.adams@acme.test", "ben.adams@acme.test")
+		c.get("/admin/domains").wantText(t, "They keep their logins. Add initech.test again and verify it: its page then offers to add back the 2 users not back yet.")
+
+		id := addDomain(t, c, "initech.test")
+		page := fmt.Sprintf("/admin/domains/%d", id)
+		list := c.get("/admin/domains")
+		list.want(t, http.StatusOK, `<a href="`+page+`">verify it</a>`)
+		list.wantText(t, "initech.test is added again: verify it, and its page then offers to add back the 2 users not back yet.")
+		r := c.get(page)
+		r.wantText(t, "Add back the users removed before", "2 managed users removed from Acme Corp when initech.test expired on",
+			"Ava Adams <ava.adams@acme.test>", "Ben Adams <ben.adams@acme.test>", "Once initech.test is verified again, you can add them back here.")
+		if strings.Contains(r.body, "/add-back") {
+			t.Error("a domain not verified offers to add its users back")
+		}
+
+		d := a.domain(id)
+		a.serve("/"+d.FileName, string(d.FileContent()))
+		c.post(page+"/verify", url.Values{"method": {"https"}}).want(t, http.StatusSeeOther)
+		list = c.get("/admin/domains")
+		list.want(t, http.StatusOK, `<a href="`+page+`">add back the 2 users</a>`)
+		list.wantText(t, "initech.test is verified again: add back the 2 users not back yet on its page.")
+		c.get(page).want(t, http.StatusOK, "Add back 2 users removed on")
+		r = follow(t, c, c.post(page+"/add-back", nil))
+		r.want(t, http.StatusOK, "Added back and emailed: 2 users.")
+		if strings.Contains(c.get("/admin/domains").body, "initech.test was deleted") {
+			t.Error("the notice stays once everyone is back")
+		}
+		if !a.user("ava.adams@acme.test").Managed() {
+			t.Error("Ava was not added back")
 		}
 	})
 }

@@ -28,7 +28,7 @@ func TestErrorPagesKeepTheSignedInShell(t *testing.T) {
 
 		loner := a.client()
 		loner.login("ava.adams@acme.test") // signed up, in no organization
-		loner.get("/admin/domains").want(t, http.StatusForbidden, "You do not belong to an organization yet",
+		loner.get("/admin/domains").want(t, http.StatusForbidden, "<h1>No organization yet</h1>", `<div class="alert info" role="status">You do not belong to an organization yet`,
 			`href="/organizations/new"`, "Create an organization", "Sign out", "Your accounts")
 
 		var before, after int64

@@ -36,3 +36,24 @@ func mailLink(t *testing.T, c *client, addr, subject string) string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// markupPattern is an HTML tag, not an address in angle brackets (the
+// client has decoded the body's entities).
+var markupPattern = regexp.MustCompile(`</?[a-z][a-z0-9]*(\s[^>]*)?/?>`)
+
+// text is what the page reads, as one line: tags dropped, runs of white
+// space as one space.
+func (r response) text() string {
+	return strings.Join(strings.Fields(markupPattern.ReplaceAllString(r.body, "")), " ")
+}
+
+// wantText fails unless the page reads each of phrases.
+func (r response) wantText(t testing.TB, phrases ...string) {
+	t.Helper()
+	text := r.text()
+	for _, p := range phrases {
+		if !strings.Contains(text, p) {
+			t.Fatalf("the page does not read %q; it reads:\n%s", p, text)
+		}
+	}
+}

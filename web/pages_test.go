@@ -379,3 +379,18 @@ func TestPagesAreCompressed(t *testing.T) {
 		t.Error("two pages repeat the same CSRF token bytes")
 	}
 }
+
+// A member page without actions says why there are none.
+func TestMemberPageSaysWhyItHasNoActions(t *testing.T) {
+	a := newApp(t, testdb.SQLite(t))
+	owner, admin := a.client(), a.client()
+	owner.login("owner@acme.test")
+	admin.login("admin@acme.test")
+	ownerPage, adminPage := fmt.Sprintf("/admin/users/%d", a.userID("owner@acme.test")), fmt.Sprintf("/admin/users/%d", a.userID("admin@acme.test"))
+	owner.get(ownerPage).wantText(t, "This is you. Nobody can change the Owner's role or remove the Owner")
+	admin.get(adminPage).wantText(t, "This is you. Your role can be changed, and you can be removed, only by another Administrator or the Owner.")
+	admin.get(ownerPage).wantText(t, "Olivia Owner is the Owner: nobody can change their role or remove them.")
+	if r := owner.get(adminPage); strings.Contains(r.body, "member-why-no-actions") {
+		t.Error("a page with actions explains why it has none")
+	}
+}

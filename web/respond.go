@@ -132,7 +132,7 @@ func (s *Server) renderError(c echo.Context, err error, status int, title, messa
 	}
 	var action templates.Link
 	if errors.Is(err, errNoOrganization) {
-		action = templates.Link{Text: "Create an organization", Href: paths.NewOrganization}
+		title, action = "No organization yet", templates.Link{Text: "Create an organization", Href: paths.NewOrganization}
 	}
 	nav := "accounts"
 	if u.CanAdminister() {

@@ -3,11 +3,9 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
-	"net/url"
 	"testing"
 
 	"gorm.io/gorm"
@@ -42,16 +40,12 @@ func readyReport(t testing.TB, a *app, owner *client) (string, imports.Import) {
 	t.Helper()
 	id := verifyDomain(t, a, owner, "acme.test")
 	a.bulkImport(true)
-	base := fmt.Sprintf("/admin/domains/%d/imports", id)
-	owner.post(base, url.Values{"mode": {"review"}}).want(t, http.StatusSeeOther)
-	if err := a.svc.Imports.RunDue(context.Background()); err != nil {
-		t.Fatal(err)
+	page, reportID := latestReport(t, a, owner, id)
+	imp, err := a.svc.Imports.Get(context.Background(), a.user("owner@acme.test").OrgID(), id, reportID)
+	if err != nil || imp.Status != imports.Ready {
+		t.Fatalf("report: %+v, %v", imp, err)
 	}
-	list, err := a.svc.Imports.List(context.Background(), a.user("owner@acme.test").OrgID(), id)
-	if err != nil || len(list) != 1 || list[0].Status != imports.Ready {
-		t.Fatalf("reports: %+v, %v", list, err)
-	}
-	return fmt.Sprintf("%s/%d", base, list[0].ID), list[0]
+	return page, imp
 }
 
 // An upload over the limit gets the report's page, signed in, with why;

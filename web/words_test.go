@@ -33,7 +33,7 @@ func TestWordsFollowCountsAndConfiguration(t *testing.T) {
 		}
 		verified := verifyDomain(t, a, c, "acme.test")
 		r = c.get(fmt.Sprintf("/admin/domains/%d", verified))
-		r.want(t, http.StatusOK, "We check it every 12 hours; if it is removed or altered, you have 10 days to restore it", "(every 12 hours)")
+		r.want(t, http.StatusOK, "We check it every 12 hours; if it is removed or altered, you have 10 days to restore it", ", then every 12 hours")
 		for _, fixed := range []string{"every day", "30 days"} {
 			if strings.Contains(r.body, fixed) {
 				t.Errorf("the verified page says %q", fixed)

@@ -247,12 +247,15 @@ func (s *Service) resumeExpiries(ctx context.Context) error {
 const expiryNoticeFor = 14 * 24 * time.Hour
 
 // ExpiryNotice is a domain deleted at the end of its grace period, as the
-// Domains list tells it for a while: when, and how many of the users it
-// removed are not back yet.
+// Domains list tells it for a while: when, how many of the users it
+// removed are not back yet, and the domain of that name the organization
+// has again, if it added it back (AgainID 0 if not).
 type ExpiryNotice struct {
 	DomainName, UnicodeName string
 	At                      time.Time
 	Removed, NotBack        int
+	AgainID                 int64
+	AgainStatus             Status
 }
 
 // RecentExpiries returns the organization's domains deleted at the end of
@@ -262,10 +265,12 @@ func (s *Service) RecentExpiries(ctx context.Context, orgID int64) ([]ExpiryNoti
 	var out []ExpiryNotice
 	err := s.DB.WithContext(ctx).Model(&Expiry{}).
 		Select(`domain_expiries.domain_name, domain_expiries.unicode_name, domain_expiries.started_at AS at,
-			COUNT(expiry_removals.id) AS removed, COUNT(expiry_removals.id) - COUNT(expiry_removals.readded_at) AS not_back`).
+			COUNT(expiry_removals.id) AS removed, COUNT(expiry_removals.id) - COUNT(expiry_removals.readded_at) AS not_back,
+			COALESCE(domains.id, 0) AS again_id, COALESCE(domains.status, '') AS again_status`).
 		Joins("LEFT JOIN expiry_removals ON expiry_removals.expiry_id = domain_expiries.id AND expiry_removals.outcome = 'removed'").
+		Joins("LEFT JOIN domains ON domains.organization_id = domain_expiries.organization_id AND domains.name = domain_expiries.domain_name").
 		Where("domain_expiries.organization_id = ? AND domain_expiries.started_at > ?", orgID, s.Now().Add(-expiryNoticeFor)).
-		Group("domain_expiries.id, domain_expiries.domain_name, domain_expiries.unicode_name, domain_expiries.started_at").
+		Group("domain_expiries.id, domain_expiries.domain_name, domain_expiries.unicode_name, domain_expiries.started_at, domains.id, domains.status").
 		Having("COUNT(expiry_removals.id) = 0 OR COUNT(expiry_removals.id) > COUNT(expiry_removals.readded_at)").
 		Order("domain_expiries.started_at DESC").Scan(&out).Error
 	if err != nil {

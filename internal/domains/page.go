@@ -21,8 +21,8 @@ type Page struct {
 	Checks   []Check       // newest first
 	Activity []audit.Entry // newest first
 	AtRisk   int64         // in re-validation: the managed users its expiry would remove
-	// Verified again after an expiry: the users that expiry removed who
-	// are not back yet, and when.
+	// Added again after an expiry: the users that expiry removed who are
+	// not back yet, and when (they can be added back once it is verified).
 	Expiry  Expiry
 	Removed []Removal
 }
@@ -57,7 +57,7 @@ func (s *Service) Page(ctx context.Context, orgID, id int64) (Page, error) {
 	switch p.Domain.Status {
 	case Revalidating:
 		p.AtRisk, err = usersAtRisk(db, p.Domain)
-	case Verified:
+	case Verified, Pending, Failed:
 		p.Expiry, p.Removed, err = s.Removed(ctx, p.Domain)
 	}
 	return p, err
