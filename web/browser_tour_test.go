@@ -187,6 +187,9 @@ func TestBrowserTour(t *testing.T) {
 					if unlabelled := eval[string](b, unlabelledFields); unlabelled != "" {
 						t.Errorf("%s has fields without a label: %s", stop.name, unlabelled)
 					}
+					if stray := eval[string](b, strayPunctuation); stray != "" {
+						t.Errorf("%s reads %q: a space before the punctuation", stop.name, stray)
+					}
 					b.inspect("tour-" + stop.name)
 				}
 			})
@@ -209,6 +212,10 @@ func latestReport(t testing.TB, a *app, c *client, domainID int64) (string, int6
 	}
 	return fmt.Sprintf("%s/%d", base, list[0].ID), list[0].ID
 }
+
+// strayPunctuation finds a comma or semicolon after a space in the page's
+// text, the mark of words and a time joined with a space too many.
+const strayPunctuation = `(document.body.innerText.match(/\S[ \t]+[,;](\s|$)/) || [""])[0]`
 
 // unlabelledFields lists visible inputs that no label names.
 const unlabelledFields = `[...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
