@@ -53,6 +53,7 @@ func TestBrowserRevalidationBannerAndRefusals(t *testing.T) {
 
 		a.dns.Add(t, `_twilio.acme.test. 300 IN TXT "`+token+`"`)
 		b.press("Re-validate acme.test")
+		b.waitText("Restore the proof") // on the domain's page, not the list with its own Verify Domain buttons
 		b.press("Verify Domain")
 		b.waitText("acme.test is verified")
 		if strings.Contains(eval[string](b, "document.body.innerText"), "needs re-validation") {

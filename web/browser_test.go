@@ -140,13 +140,23 @@ func (b *tab) press(label string) {
 		return true;
 	})()`, label)
 	deadline := time.Now().Add(10 * time.Second)
-	for !eval[bool](b, js) {
+	for {
+		if eval[bool](b, js) {
+			// The page may be replaced between finding the element and
+			// clicking it (a navigation still under way): then find it
+			// again on the new page.
+			ctx, cancel := context.WithTimeout(b.ctx, 3*time.Second)
+			err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("[data-press]"), chromedp.NodeVisible))
+			cancel()
+			if err == nil {
+				return
+			}
+		}
 		if time.Now().After(deadline) {
 			b.t.Fatalf("no visible button or link %q; the page shows:\n%s", label, eval[string](b, "document.body.innerText"))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	b.do(chromedp.Click(chromedp.CSS("[data-press]"), chromedp.NodeVisible))
 }
 
 // eval runs JavaScript in the page.
@@ -312,4 +322,19 @@ func (b *tab) download(label string) (string, []byte) {
 	}
 	b.t.Fatalf("%s downloaded nothing", label)
 	return "", nil
+}
+
+// checkNotClipped fails when a table cell that cells names is cut off or
+// scrolled: each must fit its own box, inside the viewport, and its
+// table's frame must not need to scroll sideways.
+func checkNotClipped(t *testing.T, b *tab, cells string) {
+	t.Helper()
+	clipped := eval[string](b, fmt.Sprintf(`[...document.querySelectorAll(%q)]
+		.filter(td => td.checkVisibility() && (td.scrollWidth > td.clientWidth + 1 || td.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+			|| (td.closest(".table-wrap") && td.closest(".table-wrap").scrollWidth > td.closest(".table-wrap").clientWidth + 1)))
+		.map(td => td.textContent.trim().replace(/\s+/g, " ").slice(0, 60)).join("\n")`, cells))
+	if clipped != "" {
+		b.screenshot(fmt.Sprintf("clipped-%d", b.width))
+		t.Errorf("at %dpx these cells are clipped or scroll:\n%s", b.width, clipped)
+	}
 }
