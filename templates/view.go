@@ -58,9 +58,11 @@ type Flash struct {
 	Text string
 }
 
-// Banner is a warning shown at the top of every Admin Center page.
+// Banner is a warning shown at the top of every Admin Center page: its
+// text, a link to more about it, if any, and a link to act on it.
 type Banner struct {
 	Text     string
+	Details  Link
 	LinkText string
 	Link     string
 }

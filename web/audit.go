@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"mime"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -81,11 +80,7 @@ func (s *Server) auditCSV(c echo.Context) error {
 		name += "-" + d.Name
 	}
 	name += "-" + s.Now().UTC().Format("2006-01-02") + ".csv"
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name}))
-	h.Set("Cache-Control", "no-store")
-	c.Response().WriteHeader(http.StatusOK)
+	startCSV(c, name)
 	return s.Audit.WriteCSV(ctx, c.Response(), u.OrgID(), checked.Filter)
 }
 

@@ -42,6 +42,8 @@ func TestBrowserVerifyByDNS(t *testing.T) {
 		b.press("Verify Domain")
 		b.waitText("Not verified yet")
 		b.waitText("NXDOMAIN")
+		b.waitText("queries sent")
+		eval[bool](b, `[...document.querySelectorAll("details.queries")].every(d => d.open = true)`) // they fold away until asked for
 		b.waitText(a.dns.Addr)
 		b.waitText("automatic checks continue until")
 		b.inspect("domain-not-verified")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"admincenter/internal/testdb"
+	"admincenter/internal/testnet"
 )
 
 // tourStop is one page of the tour in one state: who looks at it ("" for
@@ -25,7 +26,8 @@ type tourStop struct {
 // without sideways scrolling. The tour goes through the life of a Bulk
 // User Import in stages, each set up before the pages that show it.
 func TestBrowserTour(t *testing.T) {
-	a := newApp(t, testdb.SQLite(t))
+	port, nameservers := testnet.StartNameservers(t, 3, delegatedZone("initrode.test")...)
+	a := newApp(t, testdb.SQLite(t), "ADMINCENTER_DNS_AUTHORITATIVE_PORT", port)
 	c := a.client()
 	c.login("owner@acme.test")
 	org := a.user("owner@acme.test").OrgID()
@@ -38,6 +40,17 @@ func TestBrowserTour(t *testing.T) {
 	wrong := addDomain(t, c, "wrong.test")
 	a.dns.Add(t, `_twilio.wrong.test. 300 IN TXT "twilio-domain-verification=0000"`)
 	c.post(domain(wrong, "/verify"), url.Values{"method": {"dns"}})
+
+	// Two of three nameservers serve the record, and its value is at the
+	// domain itself too.
+	spreading := addDomain(t, c, "initrode.test")
+	a.dns.Add(t, delegatedZone("initrode.test")...)
+	for _, ns := range nameservers[:2] {
+		ns.Add(t, `_twilio.initrode.test. 300 IN TXT "`+a.domain(spreading).Token+`"`)
+	}
+	a.dns.Add(t, `initrode.test. 300 IN TXT "`+a.domain(spreading).Token+`"`)
+	a.dns.Add(t, "initrode.test. 300 IN A 127.0.0.1") // a site whose certificate does not name it
+	c.post(domain(spreading, "/verify"), url.Values{"method": {"dns"}})
 
 	outage := addDomain(t, c, "initech.test")
 	file := a.domain(outage)
@@ -100,10 +113,16 @@ func TestBrowserTour(t *testing.T) {
 				{name: "domain-pending-https", as: "owner@acme.test", path: domain(pending, "?tab=https"), want: "Download HTML File"},
 				{name: "domain-pending-unsure", as: "owner@acme.test", path: domain(pending, "?tab=unsure"), want: "Open in your email app"},
 				{name: "domain-wrong-record", as: "owner@acme.test", path: domain(wrong, ""), want: "twilio-domain-verification=0000"},
+				{name: "domain-propagating", as: "owner@acme.test", path: domain(spreading, ""), want: "2 of 3 of your nameservers serve the record"},
+				{name: "domain-certificate", as: "owner@acme.test", path: domain(spreading, "?tab=https"), want: "Names it covers", act: func(b *tab) {
+					eval[bool](b, `[...document.querySelectorAll("details.diagnostic")].every(d => d.open = true)`)
+				}},
 				{name: "domain-verified-gated", as: "owner@acme.test", path: domain(acme, ""), want: "This is a gated feature."},
 				{name: "domain-outage", as: "owner@acme.test", path: domain(outage, ""), want: "503 Service Unavailable"},
 				{name: "domain-revalidating", as: "owner@acme.test", path: domain(lapsed, ""), want: "Restore the proof"},
 				{name: "domain-add-back", as: "owner@acme.test", path: domain(back, ""), want: "Add back the users removed before"},
+				{name: "at-risk-nobody", as: "owner@acme.test", path: domain(lapsed, "/at-risk"), want: "and nobody is removed"},
+				{name: "at-risk-pending", as: "owner@acme.test", path: domain(pending, "/at-risk"), want: "Nobody is at risk"},
 				{name: "domain-delete-dialog", as: "owner@acme.test", path: domain(lapsed, ""), want: "I understand", act: func(b *tab) {
 					b.press("Delete Domain")
 				}},
@@ -157,6 +176,17 @@ func TestBrowserTour(t *testing.T) {
 				{name: "report-imported", as: "owner@acme.test", path: report, want: "54 users imported"},
 				{name: "users-of-import", as: "owner@acme.test", path: fmt.Sprintf("/admin/users?import=%d", reportID), want: "Showing the 54 users imported by report #"},
 				{name: "left-out", as: "owner@acme.test", path: domain(acme, "/imports/left-out"), want: "Users not included in earlier imports"},
+			}
+		}},
+		{"at-risk", func() {
+			a.dns.Remove("_twilio.acme.test")
+			c.post(domain(acme, "/verify"), url.Values{"method": {"dns"}}).want(t, http.StatusSeeOther)
+		}, func() []tourStop {
+			return []tourStop{
+				{name: "domain-revalidating-at-risk", as: "owner@acme.test", path: domain(acme, ""), want: "(56 users) are removed"},
+				{name: "banner-at-risk", as: "owner@acme.test", path: "/admin/users", want: "See who"},
+				{name: "at-risk", as: "owner@acme.test", path: domain(acme, "/at-risk"), want: "managed users below are removed from it"},
+				{name: "at-risk-last-page", as: "owner@acme.test", path: domain(acme, "/at-risk?page=3"), want: "page 3 of 3"},
 			}
 		}},
 	}

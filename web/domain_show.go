@@ -226,15 +226,29 @@ func diagnosticOf(ch domains.Check, dom domains.Domain) templates.Diagnostic {
 			if q.Error != "" {
 				answer = strings.TrimSpace(answer + " " + q.Error)
 			}
+			if q.Explanation != "" {
+				answer += " (" + q.Explanation + ")"
+			}
+			over := strings.ToUpper(q.Transport)
+			if q.Direct {
+				over += ", direct"
+			}
 			d.DNSQueries = append(d.DNSQueries, templates.DNSQueryRow{
-				Server: q.Server, Name: q.Name, Type: q.Type, Transport: strings.ToUpper(q.Transport), Answer: answer,
-				Took: took(q.Duration),
+				Server: q.Server, Name: q.Name, Type: q.Type, Transport: over, Answer: answer, Took: took(q.Duration),
 			})
 		}
 		d.CNAMEs, d.Values, d.More = r.DNS.CNAMEs, r.DNS.Values, r.DNS.More
+		authorities(&d, r.DNS)
+	}
+	for _, m := range r.Mistakes {
+		d.Mistakes = append(d.Mistakes, templates.MistakeRow{Found: m.Found, Fix: m.Fix})
 	}
 	if r.HTTPS != nil {
 		d.URL, d.Error, d.Excerpt = r.HTTPS.URL, r.HTTPS.Error, r.HTTPS.Excerpt
+		if c := r.HTTPS.Certificate; c != nil {
+			d.Certificate = &templates.CertificateView{Subject: c.Subject, Issuer: c.Issuer,
+				NotBefore: c.NotBefore, NotAfter: c.NotAfter, Names: strings.Join(c.Names, ", ")}
+		}
 		for _, h := range r.HTTPS.Hops {
 			result := h.Error
 			if h.Status != 0 {
@@ -244,6 +258,37 @@ func diagnosticOf(ch domains.Check, dom domains.Domain) templates.Diagnostic {
 		}
 	}
 	return d
+}
+
+// nameserverAnswers says what each kind of answer of a zone's nameserver
+// means, and how it looks.
+var nameserverAnswers = map[string][2]string{
+	verify.ServesRecord: {"Serves the record", "ok"},
+	verify.NoSuchName:   {"No such name", "danger"},
+	verify.NoTXT:        {"No TXT record", "danger"},
+	verify.OtherValues:  {"Other values", "danger"},
+	verify.Alias:        {"Alias", ""},
+	verify.NoAnswer:     {"No answer", "warn"},
+}
+
+// authorities shows what the zone's own nameservers answered, and what the
+// resolver said of the answer.
+func authorities(d *templates.Diagnostic, r *verify.DNSReport) {
+	d.Zone, d.Propagation, d.AuthorityProblem, d.NegativeUntil = r.Zone, r.Propagation(), r.AuthorityProblem, r.NegativeUntil
+	for _, ns := range r.Nameservers {
+		label, detail := nameserverAnswers[ns.Answer], ns.Detail
+		if detail == "" {
+			detail = strings.Join(ns.Values, ", ")
+		}
+		d.Nameservers = append(d.Nameservers, templates.NameserverRow{
+			Name: ns.Name, Address: ns.Address, Answer: label[0], Kind: label[1], Detail: detail})
+	}
+	switch {
+	case r.Authenticated:
+		d.DNSSEC = "DNSSEC: the resolver validated the answer's signature."
+	case len(r.Queries) > 0 && r.Queries[0].Rcode != "":
+		d.DNSSEC = "DNSSEC: the answer is not authenticated (the zone is not signed, or the resolver does not validate signatures)."
+	}
 }
 
 // itEmail is the ready email for the IT team, with both options.

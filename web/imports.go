@@ -262,11 +262,7 @@ func (s *Server) streamCSV(c echo.Context, kind string, write func(ctx context.C
 	if imp.Status == imports.Generating {
 		return apperr.New(apperr.Conflict, "The report is still being generated: download it when it is ready.")
 	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-%s-%d.csv"`, d.Name, kind, imp.ID))
-	h.Set("Cache-Control", "no-store")
-	c.Response().WriteHeader(http.StatusOK)
+	startCSV(c, fmt.Sprintf("%s-%s-%d.csv", d.Name, kind, imp.ID))
 	return write(c.Request().Context(), c.Response(), imp)
 }
 

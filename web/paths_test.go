@@ -22,7 +22,7 @@ func TestPathsAreRouted(t *testing.T) {
 		paths.Home, paths.SignUp, paths.Login, paths.VerifyEmail, paths.ForgotPassword, paths.ResetPassword, paths.Invitation,
 		paths.Accounts, paths.NewOrganization, paths.Admin, paths.Domains, paths.NewDomain, paths.Users, paths.InviteUser,
 		paths.Invitations, paths.Audit, paths.Mailbox, paths.MailboxMessage(u),
-		paths.Domain(d), paths.DomainTab(d, "https"), paths.DomainFile(d), paths.LeftOut(d), paths.ReportsTable(d),
+		paths.Domain(d), paths.DomainTab(d, "https"), paths.DomainFile(d), paths.AtRisk(d), paths.AtRiskCSV(d), paths.LeftOut(d), paths.ReportsTable(d),
 		paths.Report(d, i), paths.ReportLive(d, i), paths.ReportCSV(d, i), paths.ResultsCSV(d, i), paths.StartImport(d, i),
 		paths.Notify(d, i), paths.NotifyLive(d, i), paths.Member(u), paths.UsersOfImport(i), paths.LoginThen(paths.Domain(d)),
 		paths.WithToken(paths.Invitation, "t"),

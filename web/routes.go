@@ -54,6 +54,8 @@ func (s *Server) routes() {
 	admin.get("/domains/:id/verification-file", s.verificationFile)
 	admin.post("/domains/:id/delete", s.deleteDomain)
 	admin.post("/domains/:id/add-back", s.addBack)
+	admin.get("/domains/:id/at-risk", s.atRisk)
+	admin.get("/domains/:id/at-risk.csv", s.atRiskCSV)
 	admin.get("/users", s.members)
 	admin.get("/users/invite", s.inviteForm)
 	admin.post("/users/invite", s.invite)

@@ -5,6 +5,7 @@
 //	admincenter demo               add the demo organizations and users
 //	admincenter healthcheck        exit 0 when the local server answers /healthz
 //	admincenter domains recheck D  check a domain now and print the diagnostics
+//	admincenter domains diagnose D [--token V] [--file F] [--json]  the same without a database
 //	admincenter org feature O bulk-import on|off  switch the gated feature
 //	admincenter mail retry [--failed]  send waiting (and failed) email now
 package main
@@ -38,6 +39,11 @@ Commands:
   domains recheck DOMAIN
                    check every organization's entry of DOMAIN now, record the
                    result, and print what was asked and found
+  domains diagnose DOMAIN [--token VALUE] [--file NAME] [--json]
+                   run the checks of DOMAIN without a database: resolvers,
+                   the zone's own nameservers and the usual mistakes (and the
+                   HTML file NAME); without --token, judge the value at
+                   _twilio; exit 1 when no proof is found
   org feature ORG bulk-import on|off
                    switch Bulk User Import on or off for the organization
                    with this id or exact name (a gated feature)

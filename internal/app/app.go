@@ -49,13 +49,7 @@ func New(cfg *config.Config, db *gorm.DB, now func() time.Time, passwordCost int
 			return nil, err
 		}
 	}
-	roots, err := rootCAs(cfg.SSLCertFile)
-	if err != nil {
-		return nil, err
-	}
-	checker, err := verify.New(verify.Config{
-		DNSServers: cfg.DNSServers, HTTPSPort: cfg.VerifyHTTPSPort, AllowPrivate: cfg.VerifyAllowPrivate, RootCAs: roots,
-	})
+	checker, err := NewChecker(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +78,19 @@ func New(cfg *config.Config, db *gorm.DB, now func() time.Time, passwordCost int
 }
 
 // rootCAs trusts the system's roots plus the certificates in SSL_CERT_FILE.
+// NewChecker is the domain checker the configuration asks for. It needs
+// no database, so that a domain can be diagnosed without one.
+func NewChecker(cfg *config.Config) (*verify.Checker, error) {
+	roots, err := rootCAs(cfg.SSLCertFile)
+	if err != nil {
+		return nil, err
+	}
+	return verify.New(verify.Config{
+		DNSServers: cfg.DNSServers, HTTPSPort: cfg.VerifyHTTPSPort, HTTPPort: cfg.VerifyHTTPPort,
+		AuthoritativePort: cfg.AuthoritativePort, AllowPrivate: cfg.VerifyAllowPrivate, RootCAs: roots,
+	})
+}
+
 func rootCAs(file string) (*x509.CertPool, error) {
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {

@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"time"
@@ -22,8 +21,7 @@ const csvPage = 1000
 // spreadsheets (csvsafe). It reads the log a page at a time, by id, and
 // writes each page out before reading the next.
 func (l *Log) WriteCSV(ctx context.Context, w io.Writer, orgID int64, f Filter) error {
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
+	cw := csvsafe.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
 	}
@@ -38,12 +36,11 @@ func (l *Log) WriteCSV(ctx context.Context, w io.Writer, orgID int64, f Filter) 
 			return fmt.Errorf("audit: unable to read entries for the CSV: %w", err)
 		}
 		for _, e := range entries {
-			if err := cw.Write(csvsafe.Record(csvRecord(e))); err != nil {
+			if err := cw.Write(csvRecord(e)); err != nil {
 				return err
 			}
 		}
-		cw.Flush()
-		if err := cw.Error(); err != nil || len(entries) < csvPage {
+		if err := cw.Flush(); err != nil || len(entries) < csvPage {
 			return err
 		}
 		before = entries[len(entries)-1].ID

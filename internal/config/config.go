@@ -22,6 +22,8 @@ type Config struct {
 	SessionSecret      string         // ADMINCENTER_SESSION_SECRET; empty: generated and stored in the database
 	DNSServers         []string       // ADMINCENTER_DNS_SERVERS; empty: the system's resolvers
 	VerifyHTTPSPort    int            // ADMINCENTER_VERIFY_HTTPS_PORT
+	VerifyHTTPPort     int            // ADMINCENTER_VERIFY_HTTP_PORT; only to tell a file served over plain HTTP
+	AuthoritativePort  int            // ADMINCENTER_DNS_AUTHORITATIVE_PORT; port of the zone's nameservers
 	VerifyAllowPrivate bool           // ADMINCENTER_VERIFY_ALLOW_PRIVATE
 	SSLCertFile        string         // SSL_CERT_FILE; read by crypto/x509 itself
 	RecheckInterval    time.Duration  // ADMINCENTER_RECHECK_INTERVAL
@@ -61,6 +63,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		SessionSecret:      r.secret("ADMINCENTER_SESSION_SECRET"),
 		DNSServers:         r.hostPorts("ADMINCENTER_DNS_SERVERS"),
 		VerifyHTTPSPort:    r.port("ADMINCENTER_VERIFY_HTTPS_PORT", 443),
+		VerifyHTTPPort:     r.port("ADMINCENTER_VERIFY_HTTP_PORT", 80),
+		AuthoritativePort:  r.port("ADMINCENTER_DNS_AUTHORITATIVE_PORT", 53),
 		VerifyAllowPrivate: r.bool("ADMINCENTER_VERIFY_ALLOW_PRIVATE", false),
 		SSLCertFile:        r.file("SSL_CERT_FILE"),
 		RecheckInterval:    r.duration("ADMINCENTER_RECHECK_INTERVAL", 24*time.Hour),

@@ -4,7 +4,11 @@
 // injection).
 package csvsafe
 
-import "strings"
+import (
+	"encoding/csv"
+	"io"
+	"strings"
+)
 
 // formulaStarts are the first characters that make a spreadsheet run a
 // cell as a formula, or hide what follows (NUL).
@@ -26,10 +30,33 @@ func Cell(cell string) string {
 	return cell
 }
 
-// Record defuses every cell of record, in place, and returns it.
+// Record defuses every cell of record, in place, and returns it. Only
+// risky cells are written to, so that a shared header is only read.
 func Record(record []string) []string {
 	for i, cell := range record {
-		record[i] = Cell(cell)
+		if Risky(cell) {
+			record[i] = Cell(cell)
+		}
 	}
 	return record
+}
+
+// Writer writes a CSV file as the product's downloads are: RFC 4180 (CRLF
+// line ends, also inside cells), UTF-8, every cell defused.
+type Writer struct{ csv *csv.Writer }
+
+// NewWriter returns a Writer writing to w.
+func NewWriter(w io.Writer) *Writer {
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	return &Writer{csv: cw}
+}
+
+// Write writes one record, defused in place (Record).
+func (w *Writer) Write(record []string) error { return w.csv.Write(Record(record)) }
+
+// Flush writes out what is buffered and returns the first error so far.
+func (w *Writer) Flush() error {
+	w.csv.Flush()
+	return w.csv.Error()
 }

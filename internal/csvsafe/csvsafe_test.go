@@ -2,6 +2,7 @@ package csvsafe_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"admincenter/internal/csvsafe"
@@ -40,5 +41,25 @@ func TestRecord(t *testing.T) {
 	want := []string{"1", "'=cmd", "ok", "'-x", ""}
 	if !slices.Equal(got, want) || !slices.Equal(r, want) {
 		t.Fatalf("Record = %q (in place: %q), want %q", got, r, want)
+	}
+}
+
+func TestWriter(t *testing.T) {
+	var out strings.Builder
+	w := csvsafe.NewWriter(&out)
+	header := []string{"name", "note"}
+	for _, r := range [][]string{header, {"=cmd", "two\nlines, quoted"}, {"ok", "-1"}} {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "name,note\r\n'=cmd,\"two\r\nlines, quoted\"\r\nok,'-1\r\n"; out.String() != want {
+		t.Fatalf("wrote %q, want %q", out.String(), want)
+	}
+	if !slices.Equal(header, []string{"name", "note"}) {
+		t.Fatalf("the header changed: %q", header)
 	}
 }

@@ -29,7 +29,7 @@ func (s *Service) startRevalidation(t *transition, why string) {
 	}
 	t.event("domain.revalidation_required", fmt.Sprintf("Verified → Re-validation required until %s: %s", deadline.UTC().Format(time.RFC3339), why))
 	s.tellAdmins(t, func(to users.User, org string) mail.Email {
-		return mail.RevalidationRequired(to.Email, to.Name, org, d.UnicodeName, why, deadline, atRisk, s.domainLink(*d))
+		return mail.RevalidationRequired(to.Email, to.Name, org, d.UnicodeName, why, deadline, atRisk, s.atRiskLink(*d), s.domainLink(*d))
 	})
 }
 
@@ -59,7 +59,7 @@ func (s *Service) remind(t *transition) {
 	}
 	t.event("domain.revalidation_reminder", text.Left(left)+" left")
 	s.tellAdmins(t, func(to users.User, org string) mail.Email {
-		return mail.RevalidationReminder(to.Email, to.Name, org, d.UnicodeName, text.Left(left), *d.DeadlineAt, atRisk, s.domainLink(*d))
+		return mail.RevalidationReminder(to.Email, to.Name, org, d.UnicodeName, text.Left(left), *d.DeadlineAt, atRisk, s.atRiskLink(*d), s.domainLink(*d))
 	})
 }
 
@@ -96,26 +96,6 @@ func (s *Service) tellAdmins(t *transition, email func(to users.User, org string
 
 func (s *Service) domainLink(d Domain) string {
 	return paths.Absolute(s.BaseURL, paths.Domain(d.ID))
-}
-
-// atRiskQuery selects the managed users an expiry would remove: those at
-// the domain, but not the Owner and not those whose email is also at
-// another domain the organization has verified.
-func atRiskQuery(db *gorm.DB, d Domain) *gorm.DB {
-	return db.Model(&users.User{}).
-		Where("users.organization_id = ? AND users.role <> ?", d.OrganizationID, users.Owner).
-		Where(AtDomain("users.email", d.Name)).
-		Where(`NOT EXISTS (SELECT 1 FROM domains other WHERE other.organization_id = users.organization_id
-			AND other.status = ? AND other.id <> ? AND `+EmailAt("users.email", "other.name", "other.unicode_name")+`)`,
-			Verified, d.ID)
-}
-
-func usersAtRisk(db *gorm.DB, d Domain) (int64, error) {
-	var n int64
-	if err := atRiskQuery(db, d).Count(&n).Error; err != nil {
-		return 0, fmt.Errorf("domains: unable to count the users at %s: %w", d.Name, err)
-	}
-	return n, nil
 }
 
 // Warning is a domain in re-validation, as the Admin Center's banner shows it.

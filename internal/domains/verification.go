@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -84,7 +85,30 @@ func (s *Service) check(ctx context.Context, d Domain, first verify.Method) Repo
 		wg.Go(func() { results[i] = s.checkOne(ctx, d, m) })
 	}
 	wg.Wait()
+	for i := range results {
+		if r := &results[i]; r.Method == verify.DNS && r.Outcome == verify.Absent && r.DNS != nil && len(r.DNS.Values) > 0 {
+			r.NameOtherTokens(d.Token, s.otherTokens(ctx, d))
+		}
+	}
 	return Report{Results: results}
+}
+
+// otherTokens maps the tokens of the organization's other domains, lower
+// case, to their names, so that a value copied from one of them is named.
+// It is read only for a DNS check that found other values; a failure to
+// read it leaves the check without that hint.
+func (s *Service) otherTokens(ctx context.Context, d Domain) map[string]string {
+	var rows []struct{ Token, Name string }
+	err := s.DB.WithContext(ctx).Model(&Domain{}).Select("token", "name").
+		Where("organization_id = ? AND id <> ?", d.OrganizationID, d.ID).Find(&rows).Error
+	if err != nil {
+		return nil
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[strings.ToLower(r.Token)] = r.Name
+	}
+	return out
 }
 
 func (s *Service) checkOne(ctx context.Context, d Domain, m verify.Method) verify.Result {

@@ -56,8 +56,7 @@ func (s *Service) WriteResults(ctx context.Context, w io.Writer, imp Import) err
 }
 
 func (s *Service) writeCSV(ctx context.Context, w io.Writer, imp Import, header []string, record func(Row) []string) error {
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true // RFC 4180
+	cw := csvsafe.NewWriter(w)
 	if err := cw.Write(header); err != nil {
 		return err
 	}
@@ -70,12 +69,11 @@ func (s *Service) writeCSV(ctx context.Context, w io.Writer, imp Import, header 
 			return fmt.Errorf("imports: unable to read report %d: %w", imp.ID, err)
 		}
 		for _, r := range rows {
-			if err := cw.Write(csvsafe.Record(record(r))); err != nil {
+			if err := cw.Write(record(r)); err != nil {
 				return err
 			}
 		}
-		cw.Flush()
-		if err := cw.Error(); err != nil || len(rows) < csvPage {
+		if err := cw.Flush(); err != nil || len(rows) < csvPage {
 			return err
 		}
 		after = rows[len(rows)-1].UserID

@@ -77,7 +77,16 @@ func usersSentence(n int64, deadline time.Time) string {
 		text.Time(deadline), text.Count(n, "user"))
 }
 
-func RevalidationRequired(to, name, org, domain, why string, deadline time.Time, atRisk int64, link string) Email {
+// whoAtRisk links to the list of the users who would be removed, when
+// there are any.
+func whoAtRisk(n int64, link string) string {
+	if n == 0 || link == "" {
+		return ""
+	}
+	return "\nWho they are, with their accounts:\n\n" + link + "\n"
+}
+
+func RevalidationRequired(to, name, org, domain, why string, deadline time.Time, atRisk int64, atRiskLink, link string) Email {
 	return Email{To: to, Subject: "Action needed: re-validate " + domain, Body: fmt.Sprintf(`Hello %s,
 
 The proof that %s owns %s is missing. Our check found:
@@ -85,22 +94,22 @@ The proof that %s owns %s is missing. Our check found:
   %s
 
 %s Until it is verified again, nobody can be added to %s with a %s address.
-
+%s
 Put the DNS record or the HTML file back in place, then click Verify Domain on the domain's page:
 
 %s
-`, name, org, domain, why, usersSentence(atRisk, deadline), org, domain, link)}
+`, name, org, domain, why, usersSentence(atRisk, deadline), org, domain, whoAtRisk(atRisk, atRiskLink), link)}
 }
 
-func RevalidationReminder(to, name, org, domain, left string, deadline time.Time, atRisk int64, link string) Email {
+func RevalidationReminder(to, name, org, domain, left string, deadline time.Time, atRisk int64, atRiskLink, link string) Email {
 	return Email{To: to, Subject: left + " left to re-validate " + domain, Body: fmt.Sprintf(`Hello %s,
 
 %s still needs re-validation: %s left. %s
-
+%s
 Put the DNS record or the HTML file back in place, then click Verify Domain on the domain's page:
 
 %s
-`, name, domain, left, usersSentence(atRisk, deadline), link)}
+`, name, domain, left, usersSentence(atRisk, deadline), whoAtRisk(atRisk, atRiskLink), link)}
 }
 
 func DomainRestored(to, name, org, domain, link string) Email {

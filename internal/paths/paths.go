@@ -55,6 +55,10 @@ func DomainDelete(domainID int64) string   { return Domain(domainID) + "/delete"
 func DomainAddBack(domainID int64) string  { return Domain(domainID) + "/add-back" }
 func DomainSettings(domainID int64) string { return Domain(domainID) + "/settings" }
 
+// The managed users a domain's expiry would remove, as a page and as CSV.
+func AtRisk(domainID int64) string    { return Domain(domainID) + "/at-risk" }
+func AtRiskCSV(domainID int64) string { return Domain(domainID) + "/at-risk.csv" }
+
 // Reports of a domain's users, and the fragment of their table.
 func Reports(domainID int64) string          { return Domain(domainID) + "/imports" }
 func NewUsersReport(domainID int64) string   { return Reports(domainID) + "/new-users" }

@@ -58,30 +58,66 @@ func NewCA(t testing.TB, name string) *CA {
 	return &CA{Cert: cert, key: key, Pool: pool}
 }
 
-// Issue returns a server certificate for the given names.
+// Issue returns a server certificate for the given names, valid now.
 func (ca *CA) Issue(t testing.TB, names ...string) tls.Certificate {
+	t.Helper()
+	return ca.IssueValid(t, time.Now().Add(-time.Hour), time.Now().Add(time.Hour), names...)
+}
+
+// IssueValid returns a server certificate for the given names, valid from
+// notBefore to notAfter, which may be past or future. A name that is an IP
+// address is certified as one.
+func (ca *CA) IssueValid(t testing.TB, notBefore, notAfter time.Time, names ...string) tls.Certificate {
+	t.Helper()
+	return issue(t, ca.Cert, ca.key, serverTemplate(notBefore, notAfter, names))
+}
+
+// SelfSigned returns a server certificate for the given names signed by its
+// own key, as a server set up by hand often has.
+func SelfSigned(t testing.TB, names ...string) tls.Certificate {
+	t.Helper()
+	return issue(t, nil, nil, serverTemplate(time.Now().Add(-time.Hour), time.Now().Add(time.Hour), names))
+}
+
+func serverTemplate(notBefore, notAfter time.Time, names []string) *x509.Certificate {
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: names[0]},
+		NotBefore:    notBefore,
+		NotAfter:     notAfter,
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	for _, n := range names {
+		if ip := net.ParseIP(n); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, n)
+		}
+	}
+	return tmpl
+}
+
+// issue signs tmpl with a new key, by parent and parentKey, or by the new key
+// itself when parent is nil.
+func issue(t testing.TB, parent *x509.Certificate, parentKey *ecdsa.PrivateKey, tmpl *x509.Certificate) tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: names[0]},
-		DNSNames:     names,
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	if parent == nil {
+		parent, parentKey = tmpl, key
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
-// Site is a real HTTPS server on loopback that counts what reaches it.
+// Site is a real HTTPS or plain HTTP server on loopback that counts what
+// reaches it.
 type Site struct {
 	Port  int
 	Conns atomic.Int32 // connections accepted
@@ -92,6 +128,18 @@ type Site struct {
 
 func StartSite(t testing.TB, cert tls.Certificate, handler http.HandlerFunc) *Site {
 	t.Helper()
+	return start(t, &cert, handler)
+}
+
+// StartHTTP starts a site over plain HTTP.
+func StartHTTP(t testing.TB, handler http.HandlerFunc) *Site {
+	t.Helper()
+	return start(t, nil, handler)
+}
+
+// start serves over HTTPS with cert, or over plain HTTP when cert is nil.
+func start(t testing.TB, cert *tls.Certificate, handler http.HandlerFunc) *Site {
+	t.Helper()
 	site := &Site{}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		site.mu.Lock()
@@ -99,14 +147,18 @@ func StartSite(t testing.TB, cert tls.Certificate, handler http.HandlerFunc) *Si
 		site.mu.Unlock()
 		handler(w, r)
 	}))
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are expected
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			site.Conns.Add(1)
 		}
 	}
-	srv.StartTLS()
+	if cert != nil {
+		srv.TLS = &tls.Config{Certificates: []tls.Certificate{*cert}}
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(srv.Close)
 	site.Port = srv.Listener.Addr().(*net.TCPAddr).Port
 	return site

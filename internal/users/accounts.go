@@ -78,6 +78,20 @@ func AccountIDs(db *gorm.DB, ownerIDs []int64) (map[int64][]string, error) {
 	return out, nil
 }
 
+// AccountsOf returns the accounts each of these users owns in the
+// organization, oldest first: those a removal from it hands to its Owner.
+func AccountsOf(db *gorm.DB, orgID int64, ownerIDs []int64) (map[int64][]Account, error) {
+	var accounts []Account
+	if err := db.Where("owner_id IN ? AND organization_id = ?", ownerIDs, orgID).Order("created_at, id").Find(&accounts).Error; err != nil {
+		return nil, fmt.Errorf("users: unable to read the accounts of members of %d: %w", orgID, err)
+	}
+	out := make(map[int64][]Account, len(ownerIDs))
+	for _, a := range accounts {
+		out[a.OwnerID] = append(out[a.OwnerID], a)
+	}
+	return out, nil
+}
+
 // CountAccounts counts the accounts of the users that owners, a subquery
 // of user ids, selects.
 func CountAccounts(db *gorm.DB, owners *gorm.DB) (int64, error) {

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -26,7 +28,9 @@ const (
 	summaryRunes = 80
 )
 
-// CheckDNS looks for a TXT record equal to t.Token at TXTName(t.Domain).
+// CheckDNS looks for a TXT record equal to t.Token at TXTName(t.Domain):
+// through the resolvers first and, when they do not find it, by asking the
+// zone's own nameservers and the places people put the record by mistake.
 func (c *Checker) CheckDNS(ctx context.Context, t Target) Result {
 	start := time.Now()
 	name := TXTName(t.Domain)
@@ -36,9 +40,67 @@ func (c *Checker) CheckDNS(ctx context.Context, t Target) Result {
 			Summary: "The DNS check was not run: the domain or the token is empty."}
 	}
 	l := c.resolve(ctx, name, dns.TypeTXT, &report.Queries)
-	report.CNAMEs = l.cnames
-	outcome, summary := judgeTXT(l, name, t.Token, report)
-	return Result{Method: DNS, Outcome: outcome, Summary: summary, Duration: time.Since(start), DNS: report}
+	report.CNAMEs, report.Authenticated = l.cnames, l.authenticated
+	r := Result{Method: DNS, DNS: report}
+	r.Outcome, r.Summary = judgeTXT(l, name, t.Token, report)
+	if r.Outcome == Absent || r.Outcome == Inconclusive && resolverAnswered(report.Queries) {
+		c.lookFurther(ctx, t, l, &r)
+	}
+	r.Duration = time.Since(start)
+	return r
+}
+
+// resolverAnswered reports whether a resolver answered at all, if only to
+// say it failed: then the zone's nameservers may tell why.
+func resolverAnswered(queries []DNSQuery) bool {
+	return slices.ContainsFunc(queries, func(q DNSQuery) bool { return q.Rcode != "" })
+}
+
+// lookFurther asks the zone's nameservers and, when the record is absent,
+// looks for the usual mistakes, at once and within a bounded time. Every nameserver serving the record
+// proves it as well as a resolver finding it: a resolver's cached "no such
+// record" must not keep a correct domain pending. An inconclusive resolver
+// answer stays inconclusive, because a validating resolver's SERVFAIL may
+// be the DNSSEC failure that asking without validation would hide.
+func (c *Checker) lookFurther(ctx context.Context, t Target, l lookup, r *Result) {
+	ctx, cancel := context.WithTimeout(ctx, 3*c.dnsTimeout)
+	defer cancel()
+	report := r.DNS
+	name := dns.CanonicalName(report.Name)
+	var soa *dns.SOA
+	if len(l.cnames) == 0 {
+		soa = l.soa // a CNAME's SOA is the zone of its target
+	}
+	negative := l.problem == "" && l.broken == "" && len(l.records) == 0
+	if negative && l.soa != nil {
+		until := time.Now().Add(negativeTTL(l.soa)).Truncate(time.Second)
+		report.NegativeUntil = &until
+	}
+	var a authority
+	var mistakes []Mistake
+	var authQueries, mistakeQueries []DNSQuery
+	var wg sync.WaitGroup
+	wg.Go(func() { a = c.askAuthorities(ctx, name, t.Token, soa, &authQueries) })
+	if r.Outcome == Absent {
+		wg.Go(func() { mistakes = c.dnsMistakes(ctx, t, l, &mistakeQueries) })
+	}
+	wg.Wait()
+	report.Queries = append(append(report.Queries, authQueries...), mistakeQueries...)
+	report.Zone, report.Nameservers, report.AuthorityProblem = strings.TrimSuffix(a.zone, "."), a.nameservers, a.problem
+	r.Mistakes = mistakes
+	if n := serving(a.nameservers); r.Outcome == Absent && n > 0 && n == len(a.nameservers) {
+		r.Outcome = Found
+		r.Summary = fmt.Sprintf("%s of %s serve%s the expected TXT record at %s, though the resolver does not see it yet.",
+			allNameservers(n), report.Zone, map[bool]string{true: "s"}[n == 1], report.Name)
+		r.Mistakes = nil
+	}
+}
+
+func allNameservers(n int) string {
+	if n == 1 {
+		return "The nameserver"
+	}
+	return fmt.Sprintf("All %d nameservers", n)
 }
 
 func judgeTXT(l lookup, name, token string, report *DNSReport) (Outcome, string) {
@@ -70,7 +132,7 @@ func judgeTXT(l lookup, name, token string, report *DNSReport) (Outcome, string)
 		report.Values = append(report.Values, cut(v, maxValueRunes))
 	}
 	for _, v := range values {
-		if strings.EqualFold(trimTXT(v), trimTXT(token)) {
+		if sameValue(v, token) {
 			return Found, fmt.Sprintf("Found the expected TXT record at %s.", where)
 		}
 	}
@@ -115,6 +177,12 @@ func unescapeTXT(s string) string {
 	return string(b)
 }
 
+// sameValue reports whether a TXT value is the token, forgiving case and
+// what trimTXT drops.
+func sameValue(v, token string) bool {
+	return strings.EqualFold(trimTXT(v), trimTXT(token))
+}
+
 // trimTXT drops the whitespace and double quotes that DNS control panels
 // often keep around a pasted value.
 func trimTXT(s string) string {
@@ -124,11 +192,13 @@ func trimTXT(s string) string {
 // lookup is what resolving one name and type ended with, after following
 // CNAMEs. Exactly one of problem, broken or rcode tells how it ended.
 type lookup struct {
-	rcode   int      // rcode of the last definitive answer
-	records []dns.RR // records of the asked type at the end of the chain
-	cnames  []string // aliases followed, in order, without trailing dots
-	problem string   // set when no server gave a definitive answer
-	broken  string   // set when the CNAME chain loops or is too long
+	rcode         int      // rcode of the last definitive answer
+	records       []dns.RR // records of the asked type at the end of the chain
+	cnames        []string // aliases followed, in order, without trailing dots
+	problem       string   // set when no server gave a definitive answer
+	broken        string   // set when the CNAME chain loops or is too long
+	soa           *dns.SOA // the zone's SOA a negative answer carried
+	authenticated bool     // the last answer's AD bit
 }
 
 // resolve asks for name and type qtype and follows a CNAME chain: through the
@@ -146,7 +216,12 @@ func (c *Checker) resolve(ctx context.Context, name string, qtype uint16, querie
 			l.problem = problem
 			return l
 		}
-		l.rcode = msg.Rcode
+		l.rcode, l.authenticated, l.soa = msg.Rcode, msg.AuthenticatedData, nil
+		for _, rr := range msg.Ns {
+			if soa, ok := rr.(*dns.SOA); ok {
+				l.soa = soa
+			}
+		}
 		for target := cnameOf(msg.Answer, owner); target != ""; target = cnameOf(msg.Answer, owner) {
 			// A loop or an endless chain can never lead to the record:
 			// the proof is definitively not reachable, so it counts as absent.
@@ -196,7 +271,7 @@ func recordsOf(answer []dns.RR, owner string, qtype uint16) []dns.RR {
 func (c *Checker) ask(ctx context.Context, name string, qtype uint16, queries *[]DNSQuery) (*dns.Msg, string) {
 	var reasons []string
 	for _, server := range c.servers {
-		msg, reason := c.exchange(ctx, server, name, qtype, queries)
+		msg, reason := c.exchange(ctx, server, name, qtype, true, queries)
 		if msg != nil {
 			return msg, ""
 		}
@@ -209,27 +284,34 @@ func (c *Checker) ask(ctx context.Context, name string, qtype uint16, queries *[
 }
 
 // exchange asks one server over UDP, and again over TCP when the UDP answer
-// was truncated. A nil message comes with the reason it is inconclusive.
-func (c *Checker) exchange(ctx context.Context, server, name string, qtype uint16, queries *[]DNSQuery) (*dns.Msg, string) {
-	msg, reason := c.send(ctx, "udp", server, name, qtype, queries)
+// was truncated: a resolver when recurse is set, a zone's own nameserver
+// otherwise. A nil message comes with the reason it is inconclusive.
+func (c *Checker) exchange(ctx context.Context, server, name string, qtype uint16, recurse bool, queries *[]DNSQuery) (*dns.Msg, string) {
+	msg, reason := c.send(ctx, "udp", server, name, qtype, recurse, queries)
 	if msg != nil && msg.Truncated {
-		msg, reason = c.send(ctx, "tcp", server, name, qtype, queries)
+		msg, reason = c.send(ctx, "tcp", server, name, qtype, recurse, queries)
 	}
 	if msg == nil {
 		return nil, reason
 	}
 	if msg.Rcode != dns.RcodeSuccess && msg.Rcode != dns.RcodeNameError {
-		return nil, "answered " + rcodeName(msg.Rcode)
+		reason = "answered " + rcodeName(msg.Rcode)
+		if why := explanation(msg); why != "" {
+			reason += " (" + why + ")"
+		}
+		return nil, reason
 	}
 	return msg, ""
 }
 
-// send sends one query and records it.
-func (c *Checker) send(ctx context.Context, transport, server, name string, qtype uint16, queries *[]DNSQuery) (*dns.Msg, string) {
+// send sends one query and records it. A question to a resolver sets AD
+// too, which asks it to say whether it validated the answer (RFC 6840 §5.7).
+func (c *Checker) send(ctx context.Context, transport, server, name string, qtype uint16, recurse bool, queries *[]DNSQuery) (*dns.Msg, string) {
 	m := new(dns.Msg)
-	m.SetQuestion(name, qtype) // sets RD: we ask recursive resolvers
+	m.SetQuestion(name, qtype)
+	m.RecursionDesired, m.AuthenticatedData = recurse, recurse
 	m.SetEdns0(ednsUDPSize, false)
-	q := DNSQuery{Server: server, Name: strings.TrimSuffix(name, "."), Type: dns.TypeToString[qtype], Transport: transport}
+	q := DNSQuery{Server: server, Name: strings.TrimSuffix(name, "."), Type: dns.TypeToString[qtype], Transport: transport, Direct: !recurse}
 	start := time.Now()
 	resp, err := c.roundTrip(ctx, transport, server, m)
 	q.Duration = time.Since(start)
@@ -238,12 +320,39 @@ func (c *Checker) send(ctx context.Context, transport, server, name string, qtyp
 	} else {
 		q.Rcode = rcodeName(resp.Rcode)
 		q.Truncated = resp.Truncated
+		q.Authenticated = resp.AuthenticatedData
+		q.Explanation = explanation(resp)
 	}
 	*queries = append(*queries, q)
 	if err != nil {
 		return nil, "failed: " + q.Error
 	}
 	return resp, ""
+}
+
+// explanation is the Extended DNS Error of an answer (RFC 8914), e.g.
+// "DNSSEC Bogus: signature expired", or "".
+func explanation(m *dns.Msg) string {
+	opt := m.IsEdns0()
+	if opt == nil {
+		return ""
+	}
+	var out []string
+	for _, o := range opt.Option {
+		ede, ok := o.(*dns.EDNS0_EDE)
+		if !ok {
+			continue
+		}
+		s, ok := dns.ExtendedErrorCodeToString[ede.InfoCode]
+		if !ok {
+			s = fmt.Sprintf("Extended DNS Error %d", ede.InfoCode)
+		}
+		if extra := strings.TrimSpace(cut(strings.ToValidUTF8(ede.ExtraText, "\uFFFD"), summaryRunes)); extra != "" {
+			s += ": " + extra
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, "; ")
 }
 
 // roundTrip dials its own connection so that cancelling ctx closes it at

@@ -255,7 +255,9 @@ func TestCheckDNSServers(t *testing.T) {
 			checkSummary(t, res.Summary, tt.summary)
 			var rcodes, errs []string
 			for _, q := range res.DNS.Queries {
-				rcodes, errs = append(rcodes, q.Rcode), append(errs, q.Error)
+				if q.Name == "_twilio.example.test" && q.Type == "TXT" && !q.Direct {
+					rcodes, errs = append(rcodes, q.Rcode), append(errs, q.Error)
+				}
 			}
 			if !slices.Equal(rcodes, tt.rcodes) || tt.errs != nil && !slices.Equal(errs, tt.errs) {
 				t.Errorf("queries %+v, want rcodes %q errors %q", res.DNS.Queries, tt.rcodes, tt.errs)

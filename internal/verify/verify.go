@@ -10,6 +10,7 @@
 package verify
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	"fmt"
@@ -60,12 +61,15 @@ type Target struct {
 
 // Config tells a Checker where to ask and how long to wait.
 type Config struct {
-	DNSServers   []string       // "host:port" resolvers (a bare IP means port 53); empty = /etc/resolv.conf
-	HTTPSPort    int            // port of the HTTPS-file check; 0 means 443
-	AllowPrivate bool           // allow loopback/private/link-local/reserved targets (tests only)
-	DNSTimeout   time.Duration  // per DNS query; 0 means 3s
-	HTTPSTimeout time.Duration  // whole HTTPS check including redirects; 0 means 10s
-	RootCAs      *x509.CertPool // nil = system roots (Go itself honours SSL_CERT_FILE)
+	DNSServers []string // "host:port" resolvers (a bare IP means port 53); empty = /etc/resolv.conf
+	HTTPSPort  int      // port of the HTTPS-file check; 0 means 443
+	HTTPPort   int      // port asked over plain HTTP to tell that mistake; 0 means 80
+	// AuthoritativePort is the port of the zone's own nameservers; 0 means 53.
+	AuthoritativePort int
+	AllowPrivate      bool           // allow loopback/private/link-local/reserved targets (tests only)
+	DNSTimeout        time.Duration  // per DNS query; 0 means 3s
+	HTTPSTimeout      time.Duration  // whole HTTPS check including redirects; 0 means 10s
+	RootCAs           *x509.CertPool // nil = system roots (Go itself honours SSL_CERT_FILE)
 }
 
 // Result is the outcome of one check and the evidence for it. It round-trips
@@ -77,6 +81,18 @@ type Result struct {
 	Duration time.Duration
 	DNS      *DNSReport   `json:",omitempty"`
 	HTTPS    *HTTPSReport `json:",omitempty"`
+	// Mistakes are the likely causes of a missing proof, found by looking
+	// where people put it by mistake. Only a check without its proof
+	// looks for them.
+	Mistakes []Mistake `json:",omitempty"`
+}
+
+// Mistake is one place the proof was found by mistake, or one reason it
+// cannot be read, with what to change.
+type Mistake struct {
+	Kind  string // stable, for tests and scripts: "apex", "zone-twice", ...
+	Found string // what was found, one sentence
+	Fix   string // what to change, one sentence
 }
 
 // DNSReport is the evidence of a DNS check.
@@ -87,6 +103,19 @@ type DNSReport struct {
 	CNAMEs  []string   // CNAME chain followed, in order
 	Values  []string   // TXT values seen, at most maxValues, each cut to maxValueRunes
 	More    int        // number of values seen beyond those kept
+	// Authenticated is the resolver's AD bit: it validated the answer
+	// with DNSSEC.
+	Authenticated bool `json:",omitempty"`
+	// NegativeUntil is, after a "no such record" answer, until when
+	// resolvers that asked before may keep giving it (from the SOA in
+	// the answer).
+	NegativeUntil *time.Time `json:",omitempty"`
+	// Zone, Nameservers and AuthorityProblem tell what the zone's own
+	// nameservers answered, asked directly when the resolvers did not
+	// find the record.
+	Zone             string       `json:",omitempty"`
+	Nameservers      []Nameserver `json:",omitempty"`
+	AuthorityProblem string       `json:",omitempty"`
 }
 
 // DNSQuery is one question sent to one server.
@@ -99,6 +128,14 @@ type DNSQuery struct {
 	Truncated bool
 	Error     string // e.g. "timeout after 3s"
 	Duration  time.Duration
+	// Direct is set on a question sent to a zone's own nameserver,
+	// without recursion.
+	Direct bool `json:",omitempty"`
+	// Authenticated is the answer's AD bit.
+	Authenticated bool `json:",omitempty"`
+	// Explanation is the Extended DNS Error (RFC 8914) the server gave,
+	// e.g. "DNSSEC Bogus: signature expired".
+	Explanation string `json:",omitempty"`
 }
 
 // HTTPSReport is the evidence of an HTTPS-file check.
@@ -109,6 +146,16 @@ type HTTPSReport struct {
 	ContentType string // of the final answer, as the server sent it (cut)
 	Excerpt     string // the start of a body without the token, escaped and cut
 	Error       string
+	Certificate *Certificate `json:",omitempty"` // the site's certificate, when it could not be verified
+}
+
+// Certificate describes a certificate the HTTPS check refused.
+type Certificate struct {
+	Subject   string
+	Issuer    string
+	NotBefore time.Time
+	NotAfter  time.Time
+	Names     []string // DNS names and IP addresses it covers
 }
 
 // HTTPHop is one request of an HTTPS-file check.
@@ -135,6 +182,8 @@ type Checker struct {
 	dnsTimeout   time.Duration
 	httpsTimeout time.Duration
 	port         int
+	httpPort     int
+	authPort     string
 	allowPrivate bool
 	rootCAs      *x509.CertPool
 	// dial opens the TCP connection of the HTTPS check. Tests replace it to
@@ -156,11 +205,17 @@ func New(cfg Config) (*Checker, error) {
 	if port < 1 || port > 65535 {
 		return nil, fmt.Errorf("verify: HTTPS port %d is not between 1 and 65535", cfg.HTTPSPort)
 	}
+	httpPort, authPort := cmp.Or(cfg.HTTPPort, 80), cmp.Or(cfg.AuthoritativePort, 53)
+	if httpPort < 1 || httpPort > 65535 || authPort < 1 || authPort > 65535 {
+		return nil, fmt.Errorf("verify: HTTP port %d or nameserver port %d is not between 1 and 65535", cfg.HTTPPort, cfg.AuthoritativePort)
+	}
 	c := &Checker{
 		servers:      servers,
 		dnsTimeout:   orDefault(cfg.DNSTimeout, defaultDNSTimeout),
 		httpsTimeout: orDefault(cfg.HTTPSTimeout, defaultHTTPSTimeout),
 		port:         port,
+		httpPort:     httpPort,
+		authPort:     strconv.Itoa(authPort),
 		allowPrivate: cfg.AllowPrivate,
 		rootCAs:      cfg.RootCAs,
 		dial:         (&net.Dialer{}).DialContext,
