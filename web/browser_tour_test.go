@@ -140,6 +140,12 @@ func TestBrowserTour(t *testing.T) {
 				{name: "user", as: "owner@acme.test", path: fmt.Sprintf("/admin/users/%d", a.userID("sam@acme.test")), want: "Transfer ownership"},
 				{name: "user-owner", as: "owner@acme.test", path: fmt.Sprintf("/admin/users/%d", a.userID("owner@acme.test")), want: "Olivia Owner"},
 				{name: "audit", as: "owner@acme.test", path: "/admin/audit", want: "organization.created"},
+				{name: "api-keys", as: "owner@acme.test", path: "/admin/api-keys", want: "Create an API key"},
+				{name: "api-key-created", as: "owner@acme.test", path: "/admin/api-keys", want: "it is shown only this once", act: func(b *tab) {
+					b.fill("name", "deploy script")
+					b.press("Create API key")
+				}},
+				{name: "api-docs", as: "owner@acme.test", path: "/api/docs", want: "Schemas"},
 				{name: "mailbox", as: "owner@acme.test", path: "/dev/mailbox", want: "Development mailbox"},
 				{name: "mailbox-message", as: "owner@acme.test", path: "/dev/mailbox/1", want: "Written"},
 				{name: "not-found", as: "owner@acme.test", path: "/admin/users/424242", want: "Page not found"},

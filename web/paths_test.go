@@ -17,6 +17,7 @@ import (
 func TestPathsAreRouted(t *testing.T) {
 	s := &Server{Services: &app.Services{Config: &config.Config{Dev: true}}, echo: echo.New()}
 	s.routes()
+	s.apiRoutes()
 	const d, i, u = 7, 8, 9
 	get := []string{
 		paths.Home, paths.SignUp, paths.Login, paths.VerifyEmail, paths.ForgotPassword, paths.ResetPassword, paths.Invitation,
@@ -25,7 +26,7 @@ func TestPathsAreRouted(t *testing.T) {
 		paths.Domain(d), paths.DomainTab(d, "https"), paths.DomainFile(d), paths.AtRisk(d), paths.AtRiskCSV(d), paths.LeftOut(d), paths.ReportsTable(d),
 		paths.Report(d, i), paths.ReportLive(d, i), paths.ReportCSV(d, i), paths.ResultsCSV(d, i), paths.StartImport(d, i),
 		paths.Notify(d, i), paths.NotifyLive(d, i), paths.Member(u), paths.UsersOfImport(i), paths.LoginThen(paths.Domain(d)),
-		paths.WithToken(paths.Invitation, "t"),
+		paths.WithToken(paths.Invitation, "t"), paths.APIKeys, paths.APIDocs, paths.OpenAPI,
 	}
 	post := []string{
 		paths.SignUp, paths.Login, paths.Logout, paths.VerifyEmail, paths.ResendEmail, paths.ForgotPassword, paths.ResetPassword,
@@ -33,6 +34,7 @@ func TestPathsAreRouted(t *testing.T) {
 		paths.DomainVerify(d), paths.DomainDelete(d), paths.DomainAddBack(d), paths.DomainSettings(d), paths.Reports(d),
 		paths.NewUsersReport(d), paths.LeftOut(d), paths.StartImport(d, i), paths.Notify(d, i), paths.Upload(d, i),
 		paths.MemberRole(u), paths.MemberRemove(u), paths.MemberTransfer(u), paths.InvitationResend(i), paths.InvitationCancel(i),
+		paths.APIKeys, paths.APIKeyRevoke(i),
 	}
 	routed := func(method, link string) bool {
 		target, err := url.Parse(link)

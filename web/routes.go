@@ -67,6 +67,9 @@ func (s *Server) routes() {
 	admin.post("/invitations/:id/cancel", s.cancelInvitation)
 	admin.get("/audit", s.auditLog)
 	admin.get("/audit.csv", s.auditCSV)
+	admin.get("/api-keys", s.apiKeys)
+	admin.post("/api-keys", s.createAPIKey)
+	admin.post("/api-keys/:id/revoke", s.revokeAPIKey)
 
 	// Bulk User Import: a gated feature, whose routes do not exist for an
 	// organization that does not have it.

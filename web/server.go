@@ -61,6 +61,7 @@ func New(svc *app.Services, sessionSecret string) *Server {
 		s.Register(svc.Domains.Metrics.Collectors(svc.Domains)...)
 	}
 	s.routes()
+	s.apiRoutes()
 	return s
 }
 

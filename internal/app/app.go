@@ -10,6 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"admincenter/internal/apikeys"
 	"admincenter/internal/audit"
 	"admincenter/internal/config"
 	"admincenter/internal/domains"
@@ -35,6 +36,7 @@ type Services struct {
 	Imports *imports.Service
 	Audit   *audit.Log
 	Outbox  *mail.Outbox
+	APIKeys *apikeys.Service
 	// Pacer is counted into by whoever serves the pages (the web server);
 	// the automatic domain checks and the imports give way to them.
 	Pacer *pace.Pacer
@@ -72,6 +74,7 @@ func New(cfg *config.Config, db *gorm.DB, now func() time.Time, passwordCost int
 		Invites: &invites.Service{DB: db, Now: now, BaseURL: cfg.BaseURL, Providers: providers, Users: people},
 		Imports: bulk,
 		Audit:   &audit.Log{DB: db},
+		APIKeys: &apikeys.Service{DB: db, Now: now},
 		Outbox:  &mail.Outbox{DB: db},
 		Pacer:   pacer,
 	}, nil

@@ -48,11 +48,28 @@ type Target struct {
 // Record appends one entry using tx, so that it commits or rolls back with
 // the change it describes.
 func Record(tx *gorm.DB, now time.Time, orgID int64, actor Actor, action string, target Target, details string) error {
-	e := NewEntry(now, orgID, actor, action, target, details)
+	e := NewEntry(now, orgID, viaKey(tx, actor), action, target, details)
 	if err := tx.Create(&e).Error; err != nil {
 		return fmt.Errorf("audit: unable to record %s: %w", action, err)
 	}
 	return nil
+}
+
+type keyContext struct{}
+
+// ByKey marks ctx as the context of a request authenticated by an API key
+// (its label): what the request changes is recorded with the key as the
+// actor, on behalf of the person who created it.
+func ByKey(ctx context.Context, label string) context.Context {
+	return context.WithValue(ctx, keyContext{}, label)
+}
+
+// viaKey names the API key of tx's request, if any, in the actor.
+func viaKey(tx *gorm.DB, actor Actor) Actor {
+	if label, ok := tx.Statement.Context.Value(keyContext{}).(string); ok && actor != System {
+		actor.Email = label + " of " + actor.Email
+	}
+	return actor
 }
 
 // NewEntry builds an entry for RecordAll.

@@ -50,6 +50,10 @@ var Groups = []Group{
 		{"member.removed", "User removed"},
 		{"member.added_back", "User added back"},
 	}},
+	{"API keys", []Action{
+		{"apikey.created", "API key created"},
+		{"apikey.revoked", "API key revoked"},
+	}},
 	{"Invitations", []Action{
 		{"invitation.sent", "Invitation sent"},
 		{"invitation.resent", "Invitation resent"},

@@ -34,10 +34,16 @@ const (
 	Invitations     = "/admin/users#invitations"
 	Audit           = "/admin/audit"
 	AuditCSV        = "/admin/audit.csv"
+	APIKeys         = "/admin/api-keys"
+	APIDocs         = "/api/docs"
+	OpenAPI         = "/api/openapi.json"
 	Mailbox         = "/dev/mailbox"
 )
 
 func id(n int64) string { return strconv.FormatInt(n, 10) }
+
+// APIKeyRevoke revokes an API key.
+func APIKeyRevoke(key int64) string { return APIKeys + "/" + id(key) + "/revoke" }
 
 // Domain is a domain's page.
 func Domain(domainID int64) string { return Domains + "/" + id(domainID) }
