@@ -387,7 +387,9 @@ type ListDomainsParams struct {
 
 	// Cursor The next_cursor of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
-	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Limit How many items a page holds, 1 to 100.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // ListDomainsParamsStatus defines parameters for ListDomains.
@@ -409,7 +411,9 @@ type ListUsersAtRiskParams struct {
 type ListChecksParams struct {
 	// Cursor The next_cursor of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
-	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Limit How many items a page holds, 1 to 100.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // CreateImportJSONBody defines parameters for CreateImport.
@@ -440,7 +444,9 @@ type StartImportJSONBody struct {
 type ListImportUsersParams struct {
 	// Cursor The next_cursor of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
-	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Limit How many items a page holds, 1 to 100.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // ListUsersParams defines parameters for ListUsers.
@@ -517,7 +523,7 @@ type ServerInterface interface {
 	// ListImportUsers The users of a report, with their accounts, reasons and results
 	// (GET /imports/{id}/users)
 	ListImportUsers(ctx echo.Context, id Id, params ListImportUsersParams) error
-	// ListUsers The organization's managed users
+	// ListUsers List the organization's managed users
 	// (GET /users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
 }
@@ -1625,7 +1631,7 @@ type StrictServerInterface interface {
 	// ListImportUsers The users of a report, with their accounts, reasons and results
 	// (GET /imports/{id}/users)
 	ListImportUsers(ctx context.Context, request ListImportUsersRequestObject) (ListImportUsersResponseObject, error)
-	// ListUsers The organization's managed users
+	// ListUsers List the organization's managed users
 	// (GET /users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
 }
@@ -2172,62 +2178,63 @@ func (sh *strictHandler) ListUsers(ctx echo.Context, params ListUsersParams) err
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"1Fvvchu3tX8VzN47E3vuipQd57alPylykmqSaT2Wk36wPBS0e0gi2gU2AFYUq9FMHqLP0Ifo4+RJOucA",
-	"+5dYkrLWdtIvVQjsAXD+/M5f30WJygslQVoTze6igmuegwVN/5WU2iiNf6VgEi0KK5SMZtHbFTAJt3bu",
-	"NjC1YHYFrNBwI1RpWMGXMIniSODmX0rQmyiOJM8hmlU048gkK8g5Es/57Q8gl3YVzZ4fH8eR3RS401gt",
-	"5DK6v48jkeI+Ildwu2qoiTSKIw2/lEJDGs2sLqFNeaF0zi3uk/b/X0RxlAsp8jKPZs/qY4S0sARN52Qi",
-	"F7Y+qndzt9gmn8KCl5mNZl8dx/gKTxrfsPOge7yzKZQ0QHx+rdVVBjmxXEkLku7AiyITCUeeTwu34/9+",
-	"NiiAu9Yd/lfDIppF/zNtBDl1q2Za0aUTuyI8YZ4ke/Lm21P2lxdf/enphHjgP0baJ2Uq7DfS6g3phlYF",
-	"aCvcnXniKN31xRXjktOarZUULBeZCa45GW9JrM+8OLJcL8EGabiluSM1tOp+D62LHDp3SLmFI/o1pJSN",
-	"2r1zeuh3uufHFYe657bvWD+lYcz7+iB19TMkFq9FUvhBGLsthJRbUgJhITf7tKElzfv6GK41p/9u2TMS",
-	"kmWW8asMKpva/Xy6R5dG6CWnK0iuA6pUWpVzK5KWVK6UyoBL/CrBryCdc3uocB6gTDnYlaLNINFc30Wp",
-	"NFEcrawt2uJoSKvSJsopSvXJQpUSxcmvDNouAl+iZJKVRtxAkIgp85w7szpAsVocqG/cXCRuMbChPMj/",
-	"ETTJyfFzKtEbMAS8fc/0jxW3TElgjkuMm2tIGZcpIxmxJ+inDM+BaSiUtuS3UpVzIclrMbNSa/MUnVeP",
-	"P6UmJJ7nbfR6lCLlwlh+7cjXbO+euhC3QaRyChdauRbBhR6raVdc6y0eE2J1X7yjqL5jPNl9mgrkKc9e",
-	"t17tVGU74IAbkYJMIGbcMGOVhpQ9efW3c4ZuWoCJ2Q3PSvx/9NcG9A1o85L99e3b1+cMHw/GmpgleM4C",
-	"/SqQmLcefbBpBgxxl/G9Ii3blnGigdsHwttCZDB3YcndwGqps8e52YwbOz8Ae/cY+YdYRvWybSU4Ocr4",
-	"FWSTEFMccOCFH3VdDTc8E6mz9hR4mgkZuM2ZZBqOmq0ztl6BbOMJoo6whuVc8iWkrDSgDeMasSdXN5BO",
-	"yAQ/5I5GLGVZzAuViWTT5qyQN8JWLiHseSy3pWl/U4BMcTGObkCLhQAXU1dPo5UFFxmkQYJWXUM4DrS3",
-	"dq4hUTrd1vqVMuEQblCrrc3CyDsYzxEe7Ldjuoo/2FOrvnWnhqy5lCJR6Q4jJGnPuZ1rYa7DytxVDNQc",
-	"uC2E3rC1KrPUa8lLdsxKmYExTPRUrqM/w4ZcSfVRVlET2W3NMRJ6Hz/Q81OQ4/nfYWytrq2wp3+T7gO3",
-	"casPDEMW3hdZpdkdPW5Dbwto+xYZt1F9S33i6PZoqY4q71qIGwHrifcPrcUjkVeukrLeWcTTXMgEpAU9",
-	"RQlrybOpJ0BcdURGCPH8bT5TjOdOPweL8GOGY4UFzwz0Q7UtcOxanoPIGcNtR2VhGO9EgYjPUlnG0xTS",
-	"lwxxdIbrG/azEg7flV5yKf5J+lOj/oaRGm7wb6EZ5FyQmzoUmXuM6j4ixKOzRjkeHU9U31xtwml7HboM",
-	"LM0PjiogE0tB6hKCctB6oHKwEFKY1SNBrB82t04++AHOJmGAjFR2vvuJJlFFJ4LmWUYWsUbsgoWdq9KG",
-	"PTdkkAyebK5FUQwuWq7tI5lX0XA6csj2XpyxBAm6Cig08BRx0rHT/YYwlIGl+GNHwLEWdqVKhGSCvUDN",
-	"IOReGkWt9bkSRsvL9Gh3LKMD6k3yVIu7J/2WwFpa0wiqw9GOiLrafqD78HDwOPfhiPxoQIcKfokqpZ2L",
-	"tJuxbgdqPYcRsIdWdYeAMkiHVuZ1TBr8WmCqmbrVLsyTa3DoDLduE1tolROCO860sogWycGIrpX9do+C",
-	"vLAbVkorMlYJelb/xZRmXubBtMWTnWvgZqCg2iz1DvacjfGM9Yp8D0WTLOESndgV1NcIno1eBtJ5WTzI",
-	"W+AJhyJ+zxSrTyu512Ff5yZbso872lczpGN8tSo0khp2m6jiI0RJLXv5TJFSq3XQewdVlMOGhV7WbKvT",
-	"t0qzJjKuGgQmJrXKwRi+BKYWDHiyYgsBWRozBExaXyuNWWTdC+JLMNQDGqpsQRauYPmD9udtjkTzwSEV",
-	"rMYrBfJIYTPYgWh3Wy0UY1Ge7Mc3Z0zDArQrT8FkOWEIq1XXxky7OdvuZ1VtArpNfePQ43bi9K6y4kB/",
-	"ZAD5BpO1Qxg+DO8HR1yDgKxV1omk1FoCNV7QzQljNXeNGGO5TLlO99RDDnh2D7ToAntFNALOfE6E+YlA",
-	"2PUhA9kGptXmYZ0DX7wPvKdJNA7JTfvvqaI6f6ftx1AQnZRa2M050vIGU4jvIZAonshupnfy+oxdwyZm",
-	"PLmes4XKMrWGlF1t2FfPWbLimicWNIEe3ZTiCuCadNLfZGVt4dqxQi5U4EzXyYFWRmoQUjeq1J3bzDBB",
-	"pRJjk3bmsb/VhXRJaKdaRJurAIGyXi3Mdcx0KRlnLuCFlH1dZtcM9e1COu8W04cYr7e/9rR4mQrLMrWc",
-	"XMgLeVLaFUhLxXXnGXiYh+zJCdooO6VYlP3263+qFfN0diEvkZDS9VO/Ji4S33/79d+XE3bi7oOUcr5h",
-	"SmYb+uUlvYQTYy7kWgsL9aZkxeUSGSvk0jCr1ISdgzF4q0SpawGGSbjBY9qvsCu4kCevzybsG/KaVB+4",
-	"HGrNX7a66Z4B3klcyEtUgcsJQzhwZNBHpjNWcOOqf5ctU7xEqXPXk+KGXfpfL6RVjSxwP1MSJhey9hiz",
-	"qMfaf7FXXo9OXp+5aplxyvZscjw5phC0AMkLEc2iLyfHky+jmBIGMo4pSRj/8j13NH56+FkazSJ8DPWV",
-	"6ZtmduRdeITCYPoRBSc0dvbaw9Qo4h6NWt2ub8jBLceMFOkRCyetgLQ1tPIsOLQSqviK1InVkxsYkWml",
-	"p4ODLNtxdhgzG6FMPcbfv+9Nnzw/Pt4xefKwiZNmViEwc/J36XSeYkhptcAIkXb5MZow7fqyrXmWVpuO",
-	"GFvjUMwkrMFYthDaOMifehzdqcTeRg5U46pc0FKVMZopDxDi/p1uXOmjSrtVbd4jbi+CGL0lMnEMueO5",
-	"W/XYL0x1Fp5Q+C5TV94naVoX231j+GuVbh7ElgfUo6v4tUET/9ckUXkXSb4Mj7+1o5yByLu7DcO/+y3B",
-	"PxtZ8CGhv63jlph5W3ARij/IZ4zCogu+BheVLEQGo6nFCcZFVTX/iZv1KDNwMYvPFQ36VFQd3OwewxBi",
-	"n3YAY3on0nsXo2VgYVuRXtHvLV3qsPvFdnjnPkjHeKYj1Xppr81smbAYe2xYoGvxFC8QxMLvwA695/iT",
-	"qs8YPHpDoaAnSHjQxfY9CCrS6P59Xx+m3B5VLd1Bb4Lxszmxb1wf8WGnfgo3Xaele2CbdIlAmzLfl6wq",
-	"dVI/utU1E6Hu9DiufbtL7s78woTa5UwsUPE1l0yq9Vgyb7LcQZGfui0fKu3fhT9v5gP36IXjx1gSruVJ",
-	"ZNlKGKv0ph/JjSNJVw7fmnU/kNxQRHFKjaG6BfMJgoq6jVjz3zcSu0LjWdY4hMZ2XiJvGWVj9GvGjfUT",
-	"kS+Z0iyDhWWqtK7aqzMB2jcSTLunfWDr8j4QrWxHJ89HU2MvhwH34p4Zs6YdOWHfUtkEgYOikyXYM98h",
-	"eryGf+fOQVdd11aYI18NofqaeS0ozqrkofZdW4psWsMRuz15PUbx0T16fdIA66s7jw4cNTM+DCXiqCgD",
-	"HHxdhjj4Yab9UObti+U/l+jQq44hvtOqGheQInuyZSh5aaibSaHrli24EujImE51782nTBSb0boG1N1w",
-	"XWB20M23OwCB1DnJNjbvnrE9DJLHU7JOE2Fn3M/4woImxaBwwJWf1ytuXd8xPNg/jkpi9NEKaqVaU+x7",
-	"pWx1rqmq4YnSrgarfTMDldK7yDpvHMLlVqDwkfh9iAscMcPyfqyaePaDJx8esrUZOU3MzX5mnp7/tJ+f",
-	"Fm5tRa7hY980giw7Pf9pLK9VMcsgUdcwePHsz8cxVSDKjB8ZvoCnY3GP5opGhsZzpPkpo10/wTP34yOB",
-	"2QXKuKtAynNYKsusag371C3KQ/5hGL89c9ufHeP/+s3K31dQK3yrTpdSfvSIlsTP6sk9N7nuB3F8EEtd",
-	"Dprxq+PtqxIzEGWgnsfaBs0pfb0zz25Gbv7gyXZvEGlPxt2o9RemVZahYS+RjgVNHeE5sVUDPkKzarIk",
-	"Zm7+ynhfiA7QPAKv9gt9QNxddn0PULTyqKr/TJUrl/4KU1dLlWalTJF59ukD+nB7a/V7LkV3cBrPrrQq",
-	"lyvLhhuBooLYP14j8EEVxrHUt9cI6lQO3UWq8Q9Sn2rw4917ZIX/F4O0Qv94LqIZrptnqKX/DQAA//8=",
+	"1Ftrchs3tt4Kqu+til23RUmOc+8d+pci56FKakZlOZkflouCug9JRN1AB0CL4qhUlUXMGmYRs5ysZOoc",
+	"oN9okrJoO5k/oxDoA+A8vvP0fZSovFASpDXR9D4quOY5WND0X0mpjdL4Vwom0aKwQsloGr1dApNwZ2du",
+	"A1NzZpfACg23QpWGFXwBkyiOBG7+tQS9juJI8hyiaUUzjkyyhJwj8Zzf/QhyYZfR9MXRURzZdYE7jdVC",
+	"LqKHhzgSKe4jcgW3y4aaSKM40vBrKTSk0dTqEtqU50rn3OI+af/3ZRRHuZAiL/NoelwfI6SFBWg6JxO5",
+	"sMP3fq9WLOdyzYSF3DBOD2RLlaUmZsfMKnZ8dDT2YEezfasU5rzMbDT96ijGx/sb4dM33u8Bn2oKJQ2Q",
+	"eM61us4gJ0kpaUHS1XlRZCLhePXDwu34n18MvuO+dYf/1jCPptF/HTbyP3Sr5rCiSyd2OXHCPEn27M23",
+	"p+wvL7/6v+cTYp3/GGmflKmw30ir16RSWhWgrXB35omjdN+XcoxLTtkGKylYLjITXHOqMRB0n3lxZLle",
+	"gA3ScEszR2ps1f0eWhc5dO6QcgsH9GtIlxttfefU1+90z48rDnXPbd+xfkrDmPf1Qer6F0gsXouk8KMw",
+	"diiElFtSAlLnbdrQkuZDfQzXmtN/t2AACckyy/h1BpUpbn4+3aNLI/SS0yUkNwFVKq3KuRVJSyrXSmXA",
+	"JX6V4FeQzrjdVTiPUKYc7FLRZpBoru+iVJoojpbWFm1xNKRVaRPlFKX6ZK5KieLk1wZtF+EjUTLJSiNu",
+	"IUjElHnOnVntoFgtDtQ3bi4StxjYUB7l/x40ycnxcyrRGzAEvH2A//uSW6YkMMclxs0NpIzLlJGM2DN0",
+	"b4bnwDQUSltyd6nKuZDOF5ilWpnn6AJ6/Ck1IfEsb6PXkxQpF8byG0e+Znv31Lm4CyKVU7jQyo0ILvRY",
+	"TbviWm/xmBCr++Ldi+o7xpPdp6lAnvLsvPVqpyrDOAVuRQoygZhxw4xVGlL27PVfLxi6aQEmZrc8K/H/",
+	"0V8b0LegzSv2/du35xcMHw/GmpgleM4c/SqQmAeP3tk0A4a4yfhek5YNZZxo4PaR8DYXGcxcWHI/slrq",
+	"7GluNuPGznbA3i1G/iGWUb1sqAQnBxm/hmwSYooDDrzwk66r4ZZnInXWngJPMyEDtzmTTMNBs3XKVkuQ",
+	"bTxB1BHWYMDJF5Cy0oA2jGvEnlzdQjohE/yQOxqxkGUxK1QmknWbs0LeClu5hLDnsdyWpv1NATLFxTi6",
+	"BS3mAlwoXj2NVuZcZJAGCVp1A+E40N7ZmYZE6XSo9UtlwiHcqFZbm4WRdzSeIzzYbsd0FX+wp1Z9604N",
+	"WXMpRaLSDUZI0p5xO9PC3ISVuasYqDlwVwi9ZitVZqnXklfsiJUyA2OY6KlcR3/GDbmS6pOsoiay2Zpj",
+	"JPQ+fqTnpyDH87/D2FpdW2FP/ybdBw5xqw8MYxbeF1ml2R09bkNvC2j7Fhm3UX2gPnF0d7BQB5V3LcSt",
+	"gNXE+4fW4oHIK1dJyfI04mkuZALSgj5ECWvJs0NPgLjqiOwhxPO3+Uwxnjv9AizCjxmPFeY8M9AP1Qbg",
+	"2LU8B5FThtsOysIw3okCEZ+lsoynKaSvGOLoFNfX7BclHL4rveBS/IP0p0b9NSM1XOPfQjPIuSA3tSsy",
+	"9xjVfUSIR2eNcjw5nqi+uV6H0/Y6dBlZmu0cVUAmFoLUJQTloPVI5WAupDDLJ4JYP2xunbzzA5xNwggZ",
+	"qexs8xNNoopOBM2zjCxihdgFcztTpQ17bsggGT3Z3IiiGF20XNsnMq+i4XRkl+29OGMBEnQVUGjgKeKk",
+	"Y6f7DWEoA0vxx4aAYyXsUpUIyQR7gZpByL00ilrrcyWMlpfp0e5YRgfUm+SpFndP+i2BtbSmEVSHox0R",
+	"dbV9R/fh4eBp7sMR+cmADhX8ElVKOxNpN2MdBmo9hxGwh1Z1h4AySIdWZnVMGvxaYKqZutUuzJNrcOgM",
+	"d24Tm2uVE4I7zrSyiBbJ0Yiulf12j4K8sGtWSisyVgl6Wv/FlGZe5sG0xZOdaeBmpKDaLPUO9pyN8YzV",
+	"knwPRZMs4RKd2DXU1wiejV4G0llZPMpb4Am7In7PFKtPK7nXYV/nJgPZxx3tqxnSMb5aFRpJjbtNVPE9",
+	"REkte/lMkVKrddB7B1WUw4aFXtYM1elbpVkTGVcNAhOTWuVgDF8AU3MGPFmyuYAsjRkCJq2vlMYssm4h",
+	"8QUY6qSMVbYgC1ew/EHb8zZHovlglwpW45UCeaSwGWxAtPtBC8VYlCf76c0Z0zAH7cpTMFlMGMJq1bUx",
+	"h92cbfOzqjYB3aa+cehxG3F6U1lxpD8ygnyjydouDB+H950jrlFA1irrRFJqJYEaL+jmhLGau0aMsVym",
+	"XKdb6iE7PLsHWnSBrSLaA858ToT5mUDY9SED2Qam1eZxnQNfvA+8p0k0dslN+++pojp/p+FjKIhOSi3s",
+	"+gJpeYMpxA8QSBRPZDfTOzk/YzewjhlPbmZsrrJMrSBl12v21QuWLLnmiQVNoEc3pbgCuCad9DdZWlu4",
+	"dqyQcxU403VyoJWRGoTUtSp15zZTTFCpxNiknXnsb3UpXRLaqRbR5ipAoKxXC3MTM11KxpkLeCFlX5fZ",
+	"DUN9u5TOu8X0Icbr7a89LV6mwrJMLSaX8lKelHYJ0lJx3XkGHuYhe3aCNspOKRZlv//272rFPJ9eyisk",
+	"pHT91K+Ji8T333/719WEnbj7IKWcr5mS2Zp+eUUv4cSYS7nSwkK9KVlyuUDGCrkwzCo1YRdgDN4qUepG",
+	"gGESbvGY9ivsEi7lyfnZhH1DXpPqA1djrfmrVjfdM8A7iUt5hSpwNWEIB44M+sh0ygpuXPXvqmWKVyh1",
+	"P5/ADbvyv15KqxpZ4H6mJEwuZe0xplGPtf9kr70enZyfuWqZccp2PDmaHFEIWoDkhYim0ZeTo8mXUUwJ",
+	"AxnHIUkY//I9dzR+evhZGk0jfAz1lembZuTk3X1whMJg+hEFBzs29trD1Cji3hu1ul3fkIM7jhkp0iMW",
+	"TloBaWvW5Tg46xKq+IrUidWTGxk0aaWno/Mvwzg7jJmNUA49xj+8702fvDg62jB58riJk2ZWITBz8jfp",
+	"dJ5iSGm1wAiRdvkxmjDt+rKteZZWm44YW+NQzCSswFg2F9o4yD/0OLpRib2N7KjGVbmgpSr7aKY8Qojb",
+	"d7pxpY8q7Va1eYu4vQhi9JbIxH3IHc8d1GO/MNVZeELhu0xdeZ+kaV1s943hr1W6fhRbHlGPruLXBk38",
+	"X5NE5V0k+TI8NdeOckYi7+42DP8eBoI/3rPgQ0J/W8ctMfO24CIUf5DPGIVFF3wDLiqZiwz2phYnGBdV",
+	"1fxnbtajzMDFLD5XNOhTUXVws3sMQ4h93gGMw3uRPrgYLQMLQ0V6Tb+3dKnD7pfD8M59kO7jmY5U66W9",
+	"NrNlwmLssWaBrsVzvEAQC78DO/aeo0+qPvvg0RsKBT1BwoMutm9BUJFGD+/7+nDI7UHV0h31Jhg/mxP7",
+	"xvURH3fqp3DTdVq6BbZJlwi0KfN9xapSJ/WjW10zEepO78e1D7vk7swvTKhdzsQcFV9zyaRa7UvmTZY7",
+	"KvJTt+VDpf2H8OfNfOAWvXD82JeEa3kSWbYUxiq97kdy+5GkK4cPRuR3JDcWUZxSY6huwXyCoKJuI9b8",
+	"943ErtB4ljUOobGdV8hbRtkY/ZpxY/1E5CumNMtgbpkqrav26kyA9o0E0+5p79i6fAhEK8Po5MXe1NjL",
+	"YcS9uGfGrGlHTti3VDZB4KDoZAH2zHeInq7h37lz0FXXtRXmyFdDqL5mXguKsyp5qH3XQJFNazhisyev",
+	"xyg+ukevTxphfXXnvQNHzYwPQ4k4KsoAB8/LEAc/zLQfy7xtsfznEh161X2I77SqxgWkyJ4NDCUvDXUz",
+	"KXQd2IIrge4Z06nuvf6UiWIzWteAuhuuC8wOuvl2ByCQOifZxubNM7a7QfL+lKzTRNgY9zM+t6BJMSgc",
+	"cOXn1ZJb13cMD/bvRyUx+mgFtVKtKPa9VrY611TV8ERpV4PVvpmBSuldZJ03juFyK1D4SPzexQXuMcPy",
+	"fqyaePaDJx8esrUZeZiY2+3MPL34eTs/LdzZilzDx75pBFl2evHzvrxWxSyDRF3D4OXx/x/FVIEoM35g",
+	"+Bye74t7NFe0Z2i8QJqfMtr1EzwzPz4SmF2gjLsKpDyHpbLMqtawT92i3OUfhvG7M7f9+Aj/129W/rGC",
+	"WuFbdbqU8qNHtCR+Vk/uucl1P4jjg1jqctCMXx1vX5eYgSgD9TzWEDQP6euNeXYzcvMnT7Z7g0hbMu5G",
+	"rb8wrbIMDXuJdF/Q1BGeE1s14CM0qyZLYubmr4z3hegAzRPwarvQR8TdZdcPAEUrj6r6z1S5cumvMHW1",
+	"VGlWyhSZZ58/og+3tVa/5VJ0B6fx7FqrcrG0bLwRKCqI/fM1Ah9VYfyY3aBO+dDdppoBIR2qpj/evUd+",
+	"+H82SCv0L+giGuS6PUZV/U8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
