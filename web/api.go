@@ -169,7 +169,22 @@ func invalidRequest(err error) error {
 	} else if re.Err != nil && reason == "" {
 		reason = re.Err.Error()
 	}
-	return apperr.Field(field, fmt.Sprintf("%s is not valid: %s.", what, strings.TrimSuffix(reason, ".")))
+	if missing, ok := strings.CutPrefix(reason, "property \""); ok && strings.HasSuffix(missing, "\" is missing") {
+		field = strings.TrimSuffix(missing, "\" is missing")
+		return apperr.Field(field, fmt.Sprintf("The field %q is required.", field))
+	}
+	return apperr.Field(field, fmt.Sprintf("%s is not valid: %s.", what, plainReason(reason)))
+}
+
+// plainReason rewords the validator's reasons that quote its internals.
+func plainReason(reason string) string {
+	switch {
+	case strings.Contains(reason, `format "date-time"`):
+		return "it must be a date and time as RFC 3339 writes it, such as 2026-12-01T14:05:00Z"
+	case strings.Contains(reason, "an invalid integer"):
+		return "it must be a whole number"
+	}
+	return strings.TrimSuffix(reason, ".")
 }
 
 // problem is an error as RFC 9457 writes it.
@@ -210,8 +225,13 @@ func apiProblems(next echo.HandlerFunc) echo.HandlerFunc {
 			status, message = he.Code, http.StatusText(he.Code)+"."
 			code = map[int]apperr.Code{http.StatusNotFound: apperr.NotFound, http.StatusRequestEntityTooLarge: apperr.Invalid,
 				http.StatusMethodNotAllowed: apperr.NotFound, http.StatusUnauthorized: apperr.Unauthorized}[he.Code]
-			if he.Code == http.StatusNotFound {
-				message = "There is no such operation in the API: see /api/openapi.json."
+			switch he.Code {
+			case http.StatusNotFound:
+				message = "There is no such operation in the API: see " + paths.OpenAPI + "."
+			case http.StatusMethodNotAllowed:
+				message = "This operation does not take this method: see " + paths.OpenAPI + "."
+			case http.StatusRequestEntityTooLarge:
+				message = "The request body is larger than 1 MB."
 			}
 		} else if e, ok := apperr.As(err); ok {
 			code, status, message, fields = e.Code, statusOf[e.Code], e.Message, e.Fields
