@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"admincenter/internal/testdb"
 	"admincenter/internal/testnet"
 )
@@ -69,6 +71,7 @@ func TestBrowserTour(t *testing.T) {
 
 	var report string
 	var reportID int64
+	var hooks tourHooks
 	stages := []struct {
 		name  string
 		setup func()
@@ -195,6 +198,41 @@ func TestBrowserTour(t *testing.T) {
 				{name: "at-risk-last-page", as: "owner@acme.test", path: domain(acme, "/at-risk?page=3"), want: "page 3 of 3"},
 			}
 		}},
+		{"webhooks-none", nil, func() []tourStop {
+			return []tourStop{
+				{name: "webhooks-empty", as: "owner@acme.test", path: "/admin/webhooks", want: "No endpoint yet"},
+				{name: "webhook-add", as: "owner@acme.test", path: "/admin/webhooks/new", want: "Only these events:"},
+				{name: "webhook-add-refused", as: "owner@acme.test", path: "/admin/webhooks/new", want: "events are only sent over HTTPS", act: func(b *tab) {
+					b.fill("url", "http://hooks.example.test/admin-center")
+					b.press("Add endpoint")
+				}},
+			}
+		}},
+		{"webhooks", func() { hooks = tourWebhooks(t, a, c) }, func() []tourStop {
+			return []tourStop{
+				{name: "webhooks", as: "owner@acme.test", path: "/admin/webhooks", want: "Disabled after failing"},
+				{name: "webhook-added", as: "owner@acme.test", path: "/admin/webhooks/new", want: "Copy the signing secret now", act: func(b *tab) {
+					b.fill("url", hookURL(a, fmt.Sprintf("/new-%d", b.width)))
+					b.press("Add endpoint")
+				}},
+				{name: "webhook-log", as: "owner@acme.test", path: hooks.healthy, want: "All 2 attempts", act: func(b *tab) {
+					eval[bool](b, `[...document.querySelectorAll("details")].every(d => d.open = true)`)
+				}},
+				{name: "webhook-retrying", as: "owner@acme.test", path: hooks.failing, want: "Retrying"},
+				{name: "webhook-disabled", as: "owner@acme.test", path: hooks.disabled, want: "This endpoint was disabled"},
+				{name: "webhook-edit-refused", as: "owner@acme.test", path: hooks.healthy, want: "Choose at least one event", act: func(b *tab) {
+					b.do(chromedp.Click(chromedp.CSS("details.setup > summary"), chromedp.NodeVisible),
+						chromedp.Click(chromedp.ID("events-chosen"), chromedp.NodeVisible))
+					b.press("Save changes")
+				}},
+				{name: "webhook-rotate-dialog", as: "owner@acme.test", path: hooks.healthy, want: "Rotate the signing secret?", act: func(b *tab) {
+					b.press("Rotate secret")
+				}},
+				{name: "webhook-delete-dialog", as: "owner@acme.test", path: hooks.failing, want: "gets no more events, and that its delivery log is deleted", act: func(b *tab) {
+					b.press("Delete endpoint")
+				}},
+			}
+		}},
 	}
 	for _, stage := range stages {
 		if stage.setup != nil {
@@ -287,4 +325,43 @@ func TestBrowserLiveRefreshKeepsFocus(t *testing.T) {
 	if id := eval[string](b, `document.activeElement ? document.activeElement.id : ""`); id != "report-csv" {
 		t.Fatalf("after a refresh the focus is on %q, not on Download CSV", id)
 	}
+}
+
+// tourHooks are the pages of the tour's webhook endpoints: one that
+// delivers, after a failure; one whose receiver keeps failing; one the
+// sender disabled.
+type tourHooks struct{ healthy, failing, disabled string }
+
+// tourWebhooks adds the endpoints and sends them events, each tried a few
+// times as time would.
+func tourWebhooks(t *testing.T, a *app, c *client) tourHooks {
+	t.Helper()
+	a.serveStatus("/hooks", http.StatusServiceUnavailable, "Service Unavailable: try again later")
+	a.serveStatus("/failing", http.StatusInternalServerError, "<html><body>Internal error\x00</body></html>")
+	h := tourHooks{
+		healthy: addWebhook(t, c, url.Values{"url": {hookURL(a, "/hooks")}, "events": {"all"}}),
+		failing: addWebhook(t, c, url.Values{"url": {hookURL(a, "/failing")}, "events": {"chosen"},
+			"event": {"domain.added", "domain.verified", "domain.revalidation_required", "import.completed"}}),
+		disabled: addWebhook(t, c, url.Values{"url": {hookURL(a, "/gone")}, "events": {"all"}}),
+	}
+	for _, page := range []string{h.healthy, h.failing, h.disabled} {
+		c.post(page+"/test", nil).want(t, http.StatusSeeOther)
+	}
+	addDomain(t, c, "hooks.test")
+	retry := func() {
+		a.deliver()
+		if err := a.db.Exec("UPDATE webhook_deliveries SET next_attempt_at = ? WHERE status = 'pending'", time.Now()).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	retry()
+	a.serve("/hooks", `{"received":true}`)
+	retry()
+	retry()
+	err := a.db.Exec("UPDATE webhook_endpoints SET enabled = ?, disabled_reason = ? WHERE url = ?", false,
+		"Every delivery failed for 72 hours. The last: Answered 404 Not Found.", hookURL(a, "/gone")).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }

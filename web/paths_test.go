@@ -27,6 +27,7 @@ func TestPathsAreRouted(t *testing.T) {
 		paths.Report(d, i), paths.ReportLive(d, i), paths.ReportCSV(d, i), paths.ResultsCSV(d, i), paths.StartImport(d, i),
 		paths.Notify(d, i), paths.NotifyLive(d, i), paths.Member(u), paths.UsersOfImport(i), paths.LoginThen(paths.Domain(d)),
 		paths.WithToken(paths.Invitation, "t"), paths.APIKeys, paths.APIDocs, paths.OpenAPI,
+		paths.Webhooks, paths.NewWebhook, paths.Webhook(i),
 	}
 	post := []string{
 		paths.SignUp, paths.Login, paths.Logout, paths.VerifyEmail, paths.ResendEmail, paths.ForgotPassword, paths.ResetPassword,
@@ -35,6 +36,8 @@ func TestPathsAreRouted(t *testing.T) {
 		paths.NewUsersReport(d), paths.LeftOut(d), paths.StartImport(d, i), paths.Notify(d, i), paths.Upload(d, i),
 		paths.MemberRole(u), paths.MemberRemove(u), paths.MemberTransfer(u), paths.InvitationResend(i), paths.InvitationCancel(i),
 		paths.APIKeys, paths.APIKeyRevoke(i),
+		paths.NewWebhook, paths.Webhook(i), paths.WebhookEnable(i), paths.WebhookDisable(i), paths.WebhookSecret(i),
+		paths.WebhookTest(i), paths.WebhookDelete(i), paths.WebhookRedeliver(i, u),
 	}
 	routed := func(method, link string) bool {
 		target, err := url.Parse(link)

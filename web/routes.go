@@ -70,6 +70,17 @@ func (s *Server) routes() {
 	admin.get("/api-keys", s.apiKeys)
 	admin.post("/api-keys", s.createAPIKey)
 	admin.post("/api-keys/:id/revoke", s.revokeAPIKey)
+	admin.get("/webhooks", s.webhooks)
+	admin.get("/webhooks/new", s.newWebhookForm)
+	admin.post("/webhooks/new", s.addWebhook)
+	admin.get("/webhooks/:id", s.webhook)
+	admin.post("/webhooks/:id", s.saveWebhook)
+	admin.post("/webhooks/:id/enable", s.enableWebhook)
+	admin.post("/webhooks/:id/disable", s.disableWebhook)
+	admin.post("/webhooks/:id/rotate-secret", s.rotateWebhookSecret)
+	admin.post("/webhooks/:id/test", s.sendWebhookTest)
+	admin.post("/webhooks/:id/deliveries/:delivery/redeliver", s.redeliverWebhook)
+	admin.post("/webhooks/:id/delete", s.deleteWebhook)
 
 	// Bulk User Import: a gated feature, whose routes do not exist for an
 	// organization that does not have it.

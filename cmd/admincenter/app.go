@@ -203,9 +203,10 @@ func serveDebug(addr string) (stop func()) {
 }
 
 // startBackground starts, in wg, the background work of this instance
-// until ctx ends: housekeeping, the automatic domain checks, the imports
-// and, with SMTP_URL, the mail sender. The domain checks and the imports
-// give way to the server's page requests through the services' pacer.
+// until ctx ends: housekeeping, the automatic domain checks, the imports,
+// the webhook deliveries and, with SMTP_URL, the mail sender. The domain
+// checks and the imports give way to the server's page requests through
+// the services' pacer.
 func (m *Main) startBackground(ctx context.Context, wg *sync.WaitGroup, svc *app.Services, srv *web.Server) {
 	wg.Go(func() {
 		every(ctx, time.Hour, nil, func() {
@@ -228,8 +229,20 @@ func (m *Main) startBackground(ctx context.Context, wg *sync.WaitGroup, svc *app
 			}
 		})
 	})
+	// Webhooks are looked for every few seconds, as email is, whatever the
+	// tick: the changes they report are written by other instances too.
+	wg.Go(func() {
+		every(ctx, min(m.Config.Tick, webhookTick), svc.Webhooks.Wake(), func() {
+			if _, err := svc.Webhooks.RunDue(ctx); err != nil && ctx.Err() == nil {
+				slog.Error("webhooks: delivery pass failed", "err", err)
+			}
+		})
+	})
 	m.startMail(ctx, wg, srv)
 }
+
+// webhookTick is the longest wait before a webhook is first sent.
+const webhookTick = 5 * time.Second
 
 // startMail starts the sender when SMTP_URL is set, and says where the
 // email stays when it is not. The outbox's series are on /metrics either way.

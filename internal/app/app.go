@@ -21,6 +21,7 @@ import (
 	"admincenter/internal/pace"
 	"admincenter/internal/users"
 	"admincenter/internal/verify"
+	"admincenter/internal/webhooks"
 )
 
 // Services are the product's services, sharing one database, clock and
@@ -36,7 +37,10 @@ type Services struct {
 	Imports *imports.Service
 	Audit   *audit.Log
 	Outbox  *mail.Outbox
-	APIKeys *apikeys.Service
+	// Webhooks is told of the changes of Domains and Imports, in their
+	// transactions, and delivers them.
+	Webhooks *webhooks.Service
+	APIKeys  *apikeys.Service
 	// Pacer is counted into by whoever serves the pages (the web server);
 	// the automatic domain checks and the imports give way to them.
 	Pacer *pace.Pacer
@@ -56,10 +60,15 @@ func New(cfg *config.Config, db *gorm.DB, now func() time.Time, passwordCost int
 		return nil, err
 	}
 	pacer := &pace.Pacer{}
+	// A claim of webhook deliveries is renewed while they are sent: like
+	// the imports', its lease may be short.
+	hooks := &webhooks.Service{DB: db, Now: now, Checker: checker, HTTPSPort: cfg.VerifyHTTPSPort, BaseURL: cfg.BaseURL,
+		Lease: min(cfg.ClaimLease, 2*time.Minute)}
 	people := &users.Service{DB: db, Now: now, BaseURL: cfg.BaseURL, PasswordCost: passwordCost}
 	// Bulk import jobs renew their lease every batch: a short one lets a
 	// restarted instance resume a stopped import soon.
-	bulk := &imports.Service{DB: db, Now: now, BaseURL: cfg.BaseURL, Lease: min(cfg.ClaimLease, 30*time.Second), Pace: pacer.Yield}
+	bulk := &imports.Service{DB: db, Now: now, BaseURL: cfg.BaseURL, Lease: min(cfg.ClaimLease, 30*time.Second), Pace: pacer.Yield,
+		Announce: hooks.Import}
 	people.OnEmailVerified = bulk.AddOnSignup
 	return &Services{
 		Config: cfg, DB: db, Now: now,
@@ -69,14 +78,15 @@ func New(cfg *config.Config, db *gorm.DB, now func() time.Time, passwordCost int
 			DB: db, Now: now, Checker: checker, Providers: providers, BaseURL: cfg.BaseURL,
 			RecheckInterval: cfg.RecheckInterval, PropagationWindow: cfg.PropagationWindow,
 			GracePeriod: cfg.GracePeriod, InconclusiveLimit: cfg.InconclusiveLimit, ClaimLease: cfg.ClaimLease,
-			Metrics: domains.NewMetrics(db), Pace: pacer.Yield,
+			Metrics: domains.NewMetrics(db), Pace: pacer.Yield, Announce: hooks.Domain,
 		},
-		Invites: &invites.Service{DB: db, Now: now, BaseURL: cfg.BaseURL, Providers: providers, Users: people},
-		Imports: bulk,
-		Audit:   &audit.Log{DB: db},
-		APIKeys: &apikeys.Service{DB: db, Now: now},
-		Outbox:  &mail.Outbox{DB: db},
-		Pacer:   pacer,
+		Invites:  &invites.Service{DB: db, Now: now, BaseURL: cfg.BaseURL, Providers: providers, Users: people},
+		Imports:  bulk,
+		Audit:    &audit.Log{DB: db},
+		APIKeys:  &apikeys.Service{DB: db, Now: now},
+		Outbox:   &mail.Outbox{DB: db},
+		Webhooks: hooks,
+		Pacer:    pacer,
 	}, nil
 }
 

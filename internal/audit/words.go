@@ -70,6 +70,17 @@ var Groups = []Group{
 		{"user.password_reset", "Password reset"},
 		{"account.created", "Account created"},
 	}},
+	{"Webhooks", []Action{
+		{"webhook.created", "Webhook endpoint added"},
+		{"webhook.updated", "Webhook endpoint changed"},
+		{"webhook.enabled", "Webhook endpoint enabled"},
+		{"webhook.disabled", "Webhook endpoint disabled"},
+		{"webhook.auto_disabled", "Webhook endpoint disabled after failing"},
+		{"webhook.secret_rotated", "Webhook signing secret rotated"},
+		{"webhook.test_sent", "Webhook test event sent"},
+		{"webhook.redelivered", "Webhook event sent again"},
+		{"webhook.deleted", "Webhook endpoint deleted"},
+	}},
 	{"Organization", []Action{
 		{"organization.created", "Organization created"},
 		{"organization.feature_changed", "Feature switched on or off"},

@@ -136,7 +136,10 @@ func Analyze(tx *gorm.DB, table string) error {
 //     they are not members yet, so no request of the organization holds
 //     them), their accounts, the report's rows.
 //
-// Audit entries, emails, webhooks and checks are only ever inserted.
+// Audit entries, emails, webhook events and checks are only ever
+// inserted in the transactions of the changes they are about. A webhook
+// endpoint is locked after its organization and before its deliveries,
+// by the pages and by the sender recording an attempt alike.
 // Background work claims its rows with SkipLocked and then follows the
 // same order from where it starts.
 //

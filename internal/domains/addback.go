@@ -127,7 +127,12 @@ func (s *Service) addBackOne(ctx context.Context, actorID int64, d Domain, remov
 			fmt.Sprintf("as %s, with %s, after %s was verified again", role.Label(), text.Count(accountsIn(r.Accounts), "account"), d.UnicodeName)); err != nil {
 			return err
 		}
-		return mail.Enqueue(tx, now, mail.AddedBack(u.Email, u.Name, org.Name, role.Label()))
+		if err := mail.Enqueue(tx, now, mail.AddedBack(u.Email, u.Name, org.Name, role.Label())); err != nil {
+			return err
+		}
+		back := u
+		back.OrganizationID, back.Role, back.JoinedAt = &org.ID, role, &now
+		return s.announce(tx, now, Event{Type: "domain.users_added_back", Domain: d, AddedBack: []users.User{back}})
 	})
 	return added, why, err
 }

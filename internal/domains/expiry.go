@@ -2,8 +2,10 @@ package domains
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,9 +34,23 @@ type Expiry struct {
 	StartedAt      time.Time
 	FinishedAt     *time.Time
 	LeaseUntil     *time.Time
+	// Snapshot is the domain as it was deleted, JSON, for the event that
+	// reports the expiry once its users are removed; empty in expiries
+	// begun before it was kept.
+	Snapshot string
 }
 
 func (Expiry) TableName() string { return "domain_expiries" }
+
+// deleted is the domain as the expiry deleted it.
+func (exp Expiry) deleted() Domain {
+	d := Domain{OrganizationID: exp.OrganizationID, Name: exp.DomainName, UnicodeName: exp.UnicodeName,
+		Status: Revalidating, DeadlineAt: &exp.DeadlineAt}
+	if exp.Snapshot != "" {
+		json.Unmarshal([]byte(exp.Snapshot), &d) // written by beginExpiry from a Domain: it decodes
+	}
+	return d
+}
 
 // Removal is one managed user an expiry removes (or skipped, and why).
 type Removal struct {
@@ -62,8 +78,9 @@ func (s *Service) beginExpiry(t *transition) Expiry {
 		t.err = fmt.Errorf("domains: unable to list the users at %s: %w", d.Name, err)
 		return Expiry{}
 	}
+	snapshot, _ := json.Marshal(d) // a Domain always encodes: numbers, strings and times
 	exp := Expiry{OrganizationID: d.OrganizationID, DomainName: d.Name, UnicodeName: d.UnicodeName,
-		DeadlineAt: *d.DeadlineAt, StartedAt: now}
+		DeadlineAt: *d.DeadlineAt, StartedAt: now, Snapshot: string(snapshot)}
 	until := now.Add(s.lease())
 	exp.LeaseUntil = &until
 	if err := t.tx.Create(&exp).Error; err != nil {
@@ -194,11 +211,15 @@ func (s *Service) closeExpiry(ctx context.Context, id int64) error {
 			return fmt.Errorf("domains: unable to finish expiry %d: %w", id, err)
 		}
 		list := make([]string, len(removed))
+		ids := make([]int64, len(removed))
 		for i, r := range removed {
 			list[i] = r.Name + " <" + r.Email + ">"
+			ids[i] = r.UserID
 		}
-		gone := Domain{ID: 0, OrganizationID: exp.OrganizationID, Name: exp.DomainName, UnicodeName: exp.UnicodeName}
+		slices.Sort(ids)
+		gone := exp.deleted()
 		t := transition{tx: tx, d: &gone, now: now, who: audit.System}
+		s.announceIn(&t, Event{Type: "domain.expired", AtRisk: int64(len(removed)), Removed: ids})
 		link := paths.Absolute(s.BaseURL, paths.Domains)
 		s.tellAdmins(&t, func(to users.User, org string) mail.Email {
 			return mail.DomainExpired(to.Email, to.Name, org, exp.UnicodeName, list, link)

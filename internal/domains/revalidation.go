@@ -28,6 +28,7 @@ func (s *Service) startRevalidation(t *transition, why string) {
 		return
 	}
 	t.event("domain.revalidation_required", fmt.Sprintf("Verified → Re-validation required until %s: %s", deadline.UTC().Format(time.RFC3339), why))
+	s.announceIn(t, Event{Type: "domain.revalidation_required", AtRisk: atRisk, Reason: why})
 	s.tellAdmins(t, func(to users.User, org string) mail.Email {
 		return mail.RevalidationRequired(to.Email, to.Name, org, d.UnicodeName, why, deadline, atRisk, s.atRiskLink(*d), s.domainLink(*d))
 	})
@@ -58,6 +59,7 @@ func (s *Service) remind(t *transition) {
 		return
 	}
 	t.event("domain.revalidation_reminder", text.Left(left)+" left")
+	s.announceIn(t, Event{Type: "domain.reminder", AtRisk: atRisk})
 	s.tellAdmins(t, func(to users.User, org string) mail.Email {
 		return mail.RevalidationReminder(to.Email, to.Name, org, d.UnicodeName, text.Left(left), *d.DeadlineAt, atRisk, s.atRiskLink(*d), s.domainLink(*d))
 	})

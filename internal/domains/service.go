@@ -39,6 +39,11 @@ type Service struct {
 	// Pace, if set, is called before each automatic check: it may wait,
 	// so that background work gives way to people using the pages.
 	Pace func(ctx context.Context)
+	// Announce, if set, is told of each change that webhooks report, in
+	// the change's transaction; an error rolls the change back. Package
+	// webhooks sets it: it shows domains through package apiview, which
+	// imports this one.
+	Announce func(tx *gorm.DB, now time.Time, e Event) error
 }
 
 // Add creates a pending domain in the actor's organization, with a fresh
@@ -85,7 +90,10 @@ func (s *Service) Add(ctx context.Context, actorID int64, input string) (Domain,
 			}
 			return fmt.Errorf("domains: unable to add %s: %w", name.ASCII, err)
 		}
-		return audit.Record(tx, now, org.ID, actorOf(actor), "domain.added", targetOf(d), "token issued; pending verification")
+		if err := audit.Record(tx, now, org.ID, actorOf(actor), "domain.added", targetOf(d), "token issued; pending verification"); err != nil {
+			return err
+		}
+		return s.announce(tx, now, Event{Type: "domain.added", Domain: d})
 	})
 	return d, err
 }
@@ -133,8 +141,12 @@ func (s *Service) Delete(ctx context.Context, actorID, id int64) (Domain, error)
 		if err := tx.Delete(&d).Error; err != nil {
 			return fmt.Errorf("domains: unable to delete %s: %w", d.Name, err)
 		}
-		return audit.Record(tx, s.Now(), org.ID, actorOf(actor), "domain.deleted", targetOf(d),
-			"was "+d.Status.Label()+"; managed users kept")
+		now := s.Now()
+		if err := audit.Record(tx, now, org.ID, actorOf(actor), "domain.deleted", targetOf(d),
+			"was "+d.Status.Label()+"; managed users kept"); err != nil {
+			return err
+		}
+		return s.announce(tx, now, Event{Type: "domain.deleted", Domain: d})
 	})
 	return d, err
 }

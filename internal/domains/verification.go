@@ -273,6 +273,7 @@ func (s *Service) proven(t *transition, proof verify.Result) {
 		d.Status, d.RevalidationStartedAt, d.DeadlineAt, d.WarnedFirstAt, d.WarnedLastAt = Verified, nil, nil, nil, nil
 		t.event("domain.restored", fmt.Sprintf("Re-validation required → Verified by %s before the deadline of %s: %s",
 			proof.Method.Label(), deadline.UTC().Format(time.RFC3339), proof.Summary))
+		s.announceIn(t, Event{Type: "domain.restored"})
 		s.tellAdmins(t, func(to users.User, org string) mail.Email {
 			return mail.DomainRestored(to.Email, to.Name, org, d.UnicodeName, s.domainLink(*d))
 		})
@@ -281,6 +282,7 @@ func (s *Service) proven(t *transition, proof verify.Result) {
 		d.Status, d.VerifiedAt = Verified, &now
 		d.WindowEndsAt, d.WindowStep = nil, 0
 		t.event("domain.verified", fmt.Sprintf("%s → Verified by %s: %s", from.Label(), proof.Method.Label(), proof.Summary))
+		s.announceIn(t, Event{Type: "domain.verified"})
 	}
 }
 
@@ -349,6 +351,7 @@ func (s *Service) propagate(t *transition, report Report) {
 	if !now.Before(*d.WindowEndsAt) {
 		d.Status, d.NextCheckAt, d.WindowEndsAt = Failed, nil, nil
 		t.event("domain.verification_failed", "no proof within the propagation window: "+report.Results[0].Summary)
+		s.announceIn(t, Event{Type: "domain.verification_failed", Reason: report.Results[0].Summary})
 		return
 	}
 	d.WindowStep++

@@ -171,6 +171,9 @@ type Service struct {
 	// Pace, if set, is called between batches: it may wait, so that
 	// background work gives way to people using the pages.
 	Pace func(ctx context.Context)
+	// Announce, if set, is told of each change that webhooks report, in
+	// the change's transaction; an error rolls the change back.
+	Announce func(tx *gorm.DB, now time.Time, e Event) error
 
 	wakeOnce sync.Once
 	wake     chan struct{}

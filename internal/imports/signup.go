@@ -85,5 +85,10 @@ func (s *Service) AddOnSignup(tx *gorm.DB, u users.User) error {
 	if err != nil {
 		return err
 	}
+	added := u
+	added.OrganizationID, added.Role, added.JoinedAt = &org.ID, users.Standard, &now
+	if err := s.announce(tx, now, Event{Type: "user.added_at_signup", User: &added, Domain: &d}); err != nil {
+		return err
+	}
 	return mail.Enqueue(tx, now, mail.AutoAdded(u.Email, u.Name, org.Name, d.UnicodeName))
 }

@@ -221,6 +221,9 @@ func (s *Service) ready(tx *gorm.DB, imp *Import) error {
 	now := s.Now()
 	err := audit.Record(tx, now, imp.OrganizationID, audit.System, "import.report_ready", targetOf(*imp),
 		fmt.Sprintf("%s found, %d eligible", text.Count(imp.Found, "user"), imp.Eligible))
+	if err == nil {
+		err = s.announce(tx, now, Event{Type: "import.report_ready", Import: imp})
+	}
 	if err != nil || !imp.WithoutReview {
 		return err
 	}
@@ -394,6 +397,9 @@ func (s *Service) complete(tx *gorm.DB, imp *Import, orgName string, d domains.D
 	imp.Status, imp.FinishedAt = Completed, &now
 	err := audit.Record(tx, now, imp.OrganizationID, audit.System, "import.completed", targetOf(*imp),
 		fmt.Sprintf("%s imported, %d not imported", text.Count(imp.Imported, "user"), imp.NotImported()))
+	if err == nil {
+		err = s.announce(tx, now, Event{Type: "import.completed", Import: imp})
+	}
 	if err != nil || imp.StartedBy == nil {
 		return err
 	}
@@ -417,7 +423,10 @@ func (s *Service) stop(tx *gorm.DB, imp *Import, why string) error {
 	}
 	imp.Skipped += int(res.RowsAffected)
 	imp.Status, imp.Error, imp.FinishedAt = Failed, why, &now
-	return audit.Record(tx, now, imp.OrganizationID, audit.System, "import.failed", targetOf(*imp), why)
+	if err := audit.Record(tx, now, imp.OrganizationID, audit.System, "import.failed", targetOf(*imp), why); err != nil {
+		return err
+	}
+	return s.announce(tx, now, Event{Type: "import.failed", Import: imp})
 }
 
 // notifyBatch emails the next users the import would take.

@@ -211,3 +211,16 @@ What stays the same: you sign in as before, with the same email address and pass
 If you have questions, or if an account should not move to %[1]s, please contact %[3]s before the import.
 `, org, domain, contact)}
 }
+
+func WebhookDisabled(to, name, org, endpoint string, failingFor time.Duration, last, link string) Email {
+	return Email{To: to, Subject: "A webhook endpoint of " + org + " was disabled", Body: fmt.Sprintf(`Hello %s,
+
+Every delivery to the webhook endpoint %s failed for %s, so it was disabled: it receives no events until it is enabled again. The last attempt:
+
+  %s
+
+Events from now on are not kept for it. Once the endpoint answers again, enable it on its page; deliveries that were still being retried then go out:
+
+%s
+`, name, endpoint, text.Duration(failingFor), last, link)}
+}

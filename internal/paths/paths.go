@@ -138,6 +138,24 @@ func withQuery(path string, q url.Values) string {
 	return path + "?" + q.Encode()
 }
 
+// Webhooks lists the organization's webhook endpoints; NewWebhook adds one.
+const (
+	Webhooks   = "/admin/webhooks"
+	NewWebhook = Webhooks + "/new"
+)
+
+// Webhook is a webhook endpoint's page, with its delivery log; its
+// actions follow.
+func Webhook(endpointID int64) string        { return Webhooks + "/" + id(endpointID) }
+func WebhookEnable(endpointID int64) string  { return Webhook(endpointID) + "/enable" }
+func WebhookDisable(endpointID int64) string { return Webhook(endpointID) + "/disable" }
+func WebhookSecret(endpointID int64) string  { return Webhook(endpointID) + "/rotate-secret" }
+func WebhookTest(endpointID int64) string    { return Webhook(endpointID) + "/test" }
+func WebhookDelete(endpointID int64) string  { return Webhook(endpointID) + "/delete" }
+func WebhookRedeliver(endpointID, deliveryID int64) string {
+	return Webhook(endpointID) + "/deliveries/" + id(deliveryID) + "/redeliver"
+}
+
 // MailboxMessage is a message of the development mailbox.
 func MailboxMessage(messageID int64) string { return Mailbox + "/" + id(messageID) }
 
