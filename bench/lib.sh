@@ -1,7 +1,7 @@
 # Shared by the benchmark scripts: a throwaway PostgreSQL cluster, the
 # admincenter binary with the demo data, and a signed-in session.
 # Needs Debian's postgresql, curl and wrk; run as root.
-# BUILD_TAGS: Go build tags of the binary (bench adds --bench-baseline).
+# BUILD_TAGS: Go build tags of the binary, if any.
 
 PGPORT=${PGPORT:-55432}
 ADDR=${ADDR:-127.0.0.1:18080}

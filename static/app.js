@@ -50,7 +50,22 @@
     var open = event.target.closest("[data-dialog-open]");
     if (open) {
       var dialog = document.getElementById(open.getAttribute("data-dialog-open"));
-      if (dialog) dialog.showModal();
+      if (!dialog) return;
+      // A dialog shared by the rows of a list is filled in by the row's
+      // button: where its form posts, its title, the name it quotes.
+      var form = dialog.querySelector("form");
+      if (open.hasAttribute("data-dialog-action") && form) {
+        form.setAttribute("action", open.getAttribute("data-dialog-action"));
+        form.reset();
+        syncAcknowledgements(form);
+      }
+      if (open.hasAttribute("data-dialog-title")) {
+        dialog.querySelector("h2").textContent = open.getAttribute("data-dialog-title");
+      }
+      if (open.hasAttribute("data-dialog-fill")) {
+        dialog.querySelectorAll("[data-fill]").forEach(function (e) { e.textContent = open.getAttribute("data-dialog-fill"); });
+      }
+      dialog.showModal();
       return;
     }
     var close = event.target.closest("[data-dialog-close]");

@@ -17,19 +17,22 @@ import (
 
 type csrfKey struct{}
 
-// WithCSRF stores the CSRF token for the forms rendered with ctx.
-func WithCSRF(ctx context.Context, token string) context.Context {
-	return context.WithValue(ctx, csrfKey{}, token)
+// WithCSRF stores the CSRF token for the forms rendered with ctx, masked
+// afresh (token.Mask) so that no two pages carry the same bytes. A page
+// repeats the one masked value in each of its forms: masking each copy
+// apart would cost a random draw per form and hide nothing more, since
+// what must differ is the response, not the forms of one response.
+func WithCSRF(ctx context.Context, t string) context.Context {
+	if t != "" {
+		t = token.Mask(t)
+	}
+	return context.WithValue(ctx, csrfKey{}, t)
 }
 
-// csrfToken is the CSRF token as a page repeats it: masked afresh each
-// time (token.Mask), so that no two pages carry the same bytes.
+// csrfToken is the CSRF token as the page's forms carry it.
 func csrfToken(ctx context.Context) string {
 	t, _ := ctx.Value(csrfKey{}).(string)
-	if t == "" {
-		return ""
-	}
-	return token.Mask(t)
+	return t
 }
 
 // htmx sends the CSRF token as a header on every request it makes.

@@ -85,12 +85,17 @@ func TestBrowserDomainsList(t *testing.T) {
 				b.waitText(`There is no status "gone"`)
 				b.inspect("domains-bad-status")
 
-				// Delete Domain asks first, in the row's own dialog.
+				// Delete Domain asks first, in the list's dialog filled in
+				// with the row's domain.
 				b.open("/admin/domains")
 				b.waitText(longName)
-				dialog := fmt.Sprintf("delete-%d", long)
-				b.do(chromedpClickCSS(fmt.Sprintf(`[data-dialog-open=%q]`, dialog)))
-				b.waitText("I understand what deleting " + longName + " does.")
+				dialog := "delete-domain"
+				b.do(chromedpClickCSS(fmt.Sprintf(`[data-dialog-action="/admin/domains/%d/delete"]`, long)))
+				b.waitText("Delete " + longName + "?")
+				b.waitText("The managed users at " + longName + " stay in Acme Corp")
+				if got := eval[string](b, `document.querySelector("#delete-domain form").getAttribute("action")`); got != fmt.Sprintf("/admin/domains/%d/delete", long) {
+					t.Fatalf("the dialog posts to %s", got)
+				}
 				if !eval[bool](b, fmt.Sprintf(`document.getElementById(%q).open`, dialog)) {
 					t.Fatal("the dialog did not open")
 				}

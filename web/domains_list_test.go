@@ -224,21 +224,20 @@ func TestDomainsListRowVerify(t *testing.T) {
 	})
 }
 
-// A row's Delete Domain opens that domain's own dialog, whose form
-// deletes only once its box is ticked.
+// A row's Delete Domain opens the list's one dialog, filled in with that
+// domain (app.js), whose form deletes only once its box is ticked.
 func TestDomainsListRowDelete(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		a, c, ids := domainsFixture(t, db)
 		id := ids["bücher.test"]
 		list := c.get(paths.Domains)
 		list.want(t, http.StatusOK,
-			fmt.Sprintf(`data-dialog-open="delete-%d" aria-label="Delete Domain bücher.test">Delete Domain</button>`, id),
-			fmt.Sprintf(`<dialog id="delete-%d" aria-labelledby="delete-%d-title">`, id, id),
-			fmt.Sprintf(`<form method="post" action="/admin/domains/%d/delete" data-acknowledge>`, id),
-			fmt.Sprintf(`<input type="checkbox" id="delete-%d-ack-0" name="ack" value="0" required>`, id),
-			"I understand what deleting bücher.test does.", "The managed users at bücher.test stay in Acme Corp")
-		if n := strings.Count(list.body, "<dialog "); n != 5 {
-			t.Errorf("%d dialogs for 5 rows", n)
+			fmt.Sprintf(`data-dialog-open="delete-domain" data-dialog-action="/admin/domains/%d/delete" data-dialog-title="Delete bücher.test?" data-dialog-fill="bücher.test" aria-label="Delete Domain bücher.test">Delete Domain</button>`, id),
+			`<dialog id="delete-domain" aria-labelledby="delete-domain-title">`,
+			`<input type="checkbox" id="delete-domain-ack-0" name="ack" value="0" required>`,
+			"I understand what deleting this domain does.", "stay in Acme Corp")
+		if n := strings.Count(list.body, "<dialog "); n != 1 {
+			t.Errorf("%d dialogs for 5 rows, want the one they share", n)
 		}
 
 		c.post(paths.DomainDelete(id), nil).want(t, http.StatusUnprocessableEntity, "Nothing was deleted")

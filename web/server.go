@@ -23,7 +23,6 @@ import (
 type Server struct {
 	*app.Services
 	echo     *echo.Echo
-	baseline baseline // benchmarks only; see baseline.go
 	sessions *sessionstore.Store
 	metrics  *metrics
 }
@@ -101,9 +100,6 @@ func (s *Server) PurgeSessions() error { return s.sessions.Purge() }
 
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.baseline.serve(w, r) {
-		return
-	}
 	s.echo.ServeHTTP(w, r)
 }
 

@@ -124,7 +124,6 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	withDemo := fs.Bool("demo", false, "add the demo data and turn on the development mailbox")
-	baseline := baselineFlag(fs)
 	debugAddr := fs.String("debug-addr", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; never expose it")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
@@ -144,7 +143,6 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	baseline(srv)
 	if *debugAddr != "" {
 		defer serveDebug(*debugAddr)()
 	}
