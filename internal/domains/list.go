@@ -100,13 +100,31 @@ func (s *Service) Listing(ctx context.Context, orgID int64, f Filter) (Listing, 
 	l.Refused = l.Filter.check()
 	db := s.DB.WithContext(ctx)
 	var err error
-	if l.Counts, err = counts(db, orgID); err != nil {
-		return l, err
-	}
 	if l.Domains, err = find(db, orgID, l.Filter); err != nil {
 		return l, err
 	}
+	// Unfiltered, the list holds every domain: count them from it rather
+	// than with another statement.
+	if !l.Filter.Active() {
+		l.Counts = countOf(l.Domains)
+		return l, nil
+	}
+	if l.Counts, err = counts(db, orgID); err != nil {
+		return l, err
+	}
 	return l, nil
+}
+
+// countOf counts domains by status, every status present.
+func countOf(list []Domain) Counts {
+	c := Counts{}
+	for _, s := range Statuses {
+		c[s] = 0
+	}
+	for _, d := range list {
+		c[d.Status]++
+	}
+	return c
 }
 
 // counts reads the organization's count per status in one query; every
@@ -121,10 +139,7 @@ func counts(db *gorm.DB, orgID int64) (Counts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("domains: unable to count the domains of %d by status: %w", orgID, err)
 	}
-	c := Counts{}
-	for _, s := range Statuses {
-		c[s] = 0
-	}
+	c := countOf(nil)
 	for _, r := range rows {
 		c[r.Status] = r.N
 	}
