@@ -1,6 +1,13 @@
 package verify
 
-import "net/netip"
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/miekg/dns"
+)
 
 // A special range of addresses that the HTTPS check refuses to dial, so that
 // a domain owner cannot point us at our own network (server-side request
@@ -71,4 +78,41 @@ func refusal(addr netip.Addr) string {
 		return "a reserved address"
 	}
 	return ""
+}
+
+// hostAddresses is what resolving a host's A and AAAA records found:
+// every address, IPv4 first, split by the address policy.
+type hostAddresses struct {
+	all, allowed []netip.Addr
+	refused      []string // "10.0.0.1 is a private address (RFC 1918)"
+	v4, v6       lookup
+}
+
+// lookupHost resolves host through the configured servers and applies the
+// policy (refusal) unless private addresses are allowed. The HTTPS check,
+// the nameservers of a zone and the webhooks' client all dial through it.
+func (c *Checker) lookupHost(ctx context.Context, host string, queries *[]DNSQuery) hostAddresses {
+	var h hostAddresses
+	h.v4 = c.resolve(ctx, host, dns.TypeA, queries)
+	h.v6 = c.resolve(ctx, host, dns.TypeAAAA, queries)
+	for _, rr := range append(h.v4.records, h.v6.records...) {
+		var ip net.IP
+		switch rr := rr.(type) {
+		case *dns.A:
+			ip = rr.A
+		case *dns.AAAA:
+			ip = rr.AAAA
+		}
+		if a, ok := netip.AddrFromSlice(ip); ok {
+			h.all = append(h.all, a.Unmap())
+		}
+	}
+	for _, a := range h.all {
+		if why := refusal(a); why != "" && !c.allowPrivate {
+			h.refused = append(h.refused, fmt.Sprintf("%s is %s", a, why))
+			continue
+		}
+		h.allowed = append(h.allowed, a)
+	}
+	return h
 }

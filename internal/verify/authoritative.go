@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -120,38 +119,16 @@ func negativeTTL(soa *dns.SOA) time.Duration {
 // askNameserver resolves host and asks the first address the policy allows.
 func (c *Checker) askNameserver(ctx context.Context, host, name, token string, queries *[]DNSQuery) Nameserver {
 	ns := Nameserver{Name: strings.TrimSuffix(host, "."), Answer: NoAnswer}
-	var addrs []netip.Addr
-	var refused []string
-	for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
-		for _, rr := range c.resolve(ctx, host, qtype, queries).records {
-			var ip net.IP
-			switch rr := rr.(type) {
-			case *dns.A:
-				ip = rr.A
-			case *dns.AAAA:
-				ip = rr.AAAA
-			}
-			addr, ok := netip.AddrFromSlice(ip)
-			if !ok {
-				continue
-			}
-			addr = addr.Unmap()
-			if why := refusal(addr); why != "" && !c.allowPrivate {
-				refused = append(refused, fmt.Sprintf("%s is %s", addr, why))
-				continue
-			}
-			addrs = append(addrs, addr)
-		}
-	}
+	found := c.lookupHost(ctx, host, queries)
 	switch {
-	case len(addrs) == 0 && len(refused) > 0:
-		ns.Detail = "not asked: " + strings.Join(refused, "; ")
+	case len(found.allowed) == 0 && len(found.refused) > 0:
+		ns.Detail = "not asked: " + strings.Join(found.refused, "; ")
 		return ns
-	case len(addrs) == 0:
+	case len(found.allowed) == 0:
 		ns.Detail = "its address could not be found"
 		return ns
 	}
-	ns.Address = net.JoinHostPort(addrs[0].String(), c.authPort)
+	ns.Address = net.JoinHostPort(found.allowed[0].String(), c.authPort)
 	msg, reason := c.exchange(ctx, ns.Address, name, dns.TypeTXT, false, queries)
 	switch {
 	case msg == nil:

@@ -123,42 +123,23 @@ func (c *Checker) dialChecked(ctx context.Context, network, address string) (net
 // addressesOf returns the addresses of host (a name or an IP address) that
 // the policy lets us connect to, IPv4 first, or why there are none.
 func (c *Checker) addressesOf(ctx context.Context, host string) ([]netip.Addr, error) {
-	var all []netip.Addr
+	var found hostAddresses
 	if a, err := netip.ParseAddr(host); err == nil {
-		all = append(all, a.Unmap())
+		if why := refusal(a.Unmap()); why != "" && !c.allowPrivate {
+			found.refused = []string{fmt.Sprintf("%s is %s", a.Unmap(), why)}
+		} else {
+			found.allowed = []netip.Addr{a.Unmap()}
+		}
 	} else {
 		var queries []DNSQuery
-		v4 := c.resolve(ctx, host, dns.TypeA, &queries)
-		v6 := c.resolve(ctx, host, dns.TypeAAAA, &queries)
-		for _, rr := range append(v4.records, v6.records...) {
-			switch rr := rr.(type) {
-			case *dns.A:
-				if a, ok := netip.AddrFromSlice(rr.A); ok {
-					all = append(all, a.Unmap())
-				}
-			case *dns.AAAA:
-				if a, ok := netip.AddrFromSlice(rr.AAAA); ok {
-					all = append(all, a)
-				}
-			}
-		}
-		if len(all) == 0 {
-			return nil, noAddress(host, v4, v6)
+		if found = c.lookupHost(ctx, host, &queries); len(found.all) == 0 {
+			return nil, noAddress(host, found.v4, found.v6)
 		}
 	}
-	var allowed []netip.Addr
-	var refused []string
-	for _, a := range all {
-		if why := refusal(a); why != "" && !c.allowPrivate {
-			refused = append(refused, fmt.Sprintf("%s is %s", a, why))
-			continue
-		}
-		allowed = append(allowed, a)
+	if len(found.allowed) == 0 {
+		return nil, fmt.Errorf("Refused to connect to %s: %s.", host, strings.Join(found.refused, "; "))
 	}
-	if len(allowed) == 0 {
-		return nil, fmt.Errorf("Refused to connect to %s: %s.", host, strings.Join(refused, "; "))
-	}
-	return allowed, nil
+	return found.allowed, nil
 }
 
 // noAddress says why host has no address.

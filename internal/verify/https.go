@@ -137,39 +137,19 @@ func (h *httpsCheck) request(u *url.URL, hop *HTTPHop) (*http.Response, Outcome,
 // addresses resolves host through the configured DNS servers and keeps the
 // addresses that may be dialed, IPv4 first.
 func (h *httpsCheck) addresses(host string, hop *HTTPHop) ([]netip.Addr, Outcome, string) {
-	v4 := h.resolve(h.ctx, host, dns.TypeA, &hop.Queries)
-	v6 := h.resolve(h.ctx, host, dns.TypeAAAA, &hop.Queries)
-	var all, allowed []netip.Addr
-	for _, rr := range append(v4.records, v6.records...) {
-		switch rr := rr.(type) {
-		case *dns.A:
-			if a, ok := netip.AddrFromSlice(rr.A); ok {
-				all = append(all, a.Unmap())
-			}
-		case *dns.AAAA:
-			if a, ok := netip.AddrFromSlice(rr.AAAA); ok {
-				all = append(all, a)
-			}
-		}
-	}
-	var refused []string
-	for _, a := range all {
+	found := h.lookupHost(h.ctx, host, &hop.Queries)
+	for _, a := range found.all {
 		hop.Addresses = append(hop.Addresses, a.String())
-		if why := refusal(a); why != "" && !h.allowPrivate {
-			refused = append(refused, fmt.Sprintf("%s is %s", a, why))
-			continue
-		}
-		allowed = append(allowed, a)
 	}
 	switch {
-	case len(all) == 0:
-		outcome, summary := h.noAddress(host, v4, v6, hop)
+	case len(found.all) == 0:
+		outcome, summary := h.noAddress(host, found.v4, found.v6, hop)
 		return nil, outcome, summary
-	case len(allowed) == 0:
-		hop.Error = "every address refused: " + strings.Join(refused, "; ")
-		return nil, Absent, fmt.Sprintf("Refused to connect to %s: %s.", host, strings.Join(refused, "; "))
+	case len(found.allowed) == 0:
+		hop.Error = "every address refused: " + strings.Join(found.refused, "; ")
+		return nil, Absent, fmt.Sprintf("Refused to connect to %s: %s.", host, strings.Join(found.refused, "; "))
 	}
-	return allowed, "", ""
+	return found.allowed, "", ""
 }
 
 func (h *httpsCheck) noAddress(host string, v4, v6 lookup, hop *HTTPHop) (Outcome, string) {
