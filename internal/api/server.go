@@ -81,15 +81,8 @@ func limitOf(l *int) int {
 func pages(total int64, size int) int { return max(1, int((total+int64(size)-1)/int64(size))) }
 
 func (s *Server) domain(ctx context.Context, d domains.Domain) (apiview.Domain, error) {
-	var atRisk int64
-	if d.Status == domains.Revalidating {
-		p, err := s.Domains.AtRisk(ctx, d, 1)
-		if err != nil {
-			return apiview.Domain{}, err
-		}
-		atRisk = p.Total
-	}
-	return apiview.DomainOf(d, atRisk, s.HTTPSPort), nil
+	atRisk, err := s.Domains.UsersAtRisk(ctx, d)
+	return apiview.DomainOf(d, atRisk, s.HTTPSPort), err
 }
 
 func (s *Server) ListDomains(ctx context.Context, r ListDomainsRequestObject) (ListDomainsResponseObject, error) {

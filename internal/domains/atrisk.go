@@ -37,6 +37,15 @@ func usersAtRisk(db *gorm.DB, d Domain) (int64, error) {
 	return n, nil
 }
 
+// UsersAtRisk counts the managed users whom the domain's expiry would
+// remove if it ran now: 0 unless it is in re-validation.
+func (s *Service) UsersAtRisk(ctx context.Context, d Domain) (int64, error) {
+	if d.Status != Revalidating {
+		return 0, nil
+	}
+	return usersAtRisk(s.DB.WithContext(ctx), d)
+}
+
 func (s *Service) atRiskLink(d Domain) string {
 	return paths.Absolute(s.BaseURL, paths.AtRisk(d.ID))
 }
