@@ -57,6 +57,8 @@ func TestVerifyAsksTheZonesNameservers(t *testing.T) {
 			`The value is at initech.test itself ("`+d.Token+`"), not at _twilio.initech.test.`,
 			"Add the TXT record with the host _twilio, so that its full name is _twilio.initech.test.",
 			"UDP, direct")
+		// Words and times are apart, as people read them.
+		page.wantText(t, "Next automatic check: ", "keep saying “not found” until ", " UTC, however soon the record is added.")
 
 		nameservers[2].Add(t, record)
 		c.post(fmt.Sprintf("/admin/domains/%d/verify", id), url.Values{"method": {"dns"}}).want(t, http.StatusSeeOther)
@@ -94,8 +96,10 @@ func TestVerifyDescribesARefusedCertificate(t *testing.T) {
 	id := addDomain(t, c, "initrode.test")
 	r := c.post(fmt.Sprintf("/admin/domains/%d/verify", id), url.Values{"method": {"https"}})
 	r.want(t, http.StatusSeeOther)
-	c.get(strings.TrimSuffix(r.location, "#last-check")).want(t, http.StatusOK,
+	page := c.get(strings.TrimSuffix(r.location, "#last-check"))
+	page.want(t, http.StatusOK,
 		"The site's certificate", "Names it covers", "acme.test, www.acme.test",
 		"The certificate of initrode.test does not cover initrode.test",
 		"Add initrode.test to the names of the certificate, or install one that covers it.")
+	page.wantText(t, " UTC to ")
 }
