@@ -14,7 +14,8 @@ import (
 
 // apiDocsView reads the document for the docs page.
 func apiDocsView(spec *openapi3.T) templates.APIDocsView {
-	v := templates.APIDocsView{Title: spec.Info.Title, Version: spec.Info.Version, Description: spec.Info.Description}
+	// The description's Markdown code marks read as noise on a page.
+	v := templates.APIDocsView{Title: spec.Info.Title, Version: spec.Info.Version, Description: strings.ReplaceAll(spec.Info.Description, "`", "")}
 	for _, path := range slices.Sorted(maps.Keys(spec.Paths.Map())) {
 		item := spec.Paths.Value(path)
 		for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {

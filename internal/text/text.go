@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Count writes n with its noun, in the plural unless n is 1: "1 user",
@@ -145,4 +146,25 @@ func Article(word string) string {
 		return "an"
 	}
 	return "a"
+}
+
+// Quote quotes the start of data, at most n runes: Go-escaped, so that
+// control and invisible characters and bytes that are not UTF-8 show as
+// escapes, and marked with an ellipsis when cut. A page that hides a token
+// and a webhook receiver's answer are quoted so.
+func Quote(data []byte, n int) string {
+	start := data
+	for runes, i := 0, 0; i < len(data); runes++ {
+		if runes == n {
+			start = data[:i]
+			break
+		}
+		_, size := utf8.DecodeRune(data[i:])
+		i += size
+	}
+	q := strconv.Quote(string(start))
+	if len(start) < len(data) {
+		q += "…"
+	}
+	return q
 }

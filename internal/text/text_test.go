@@ -58,3 +58,21 @@ func TestWords(t *testing.T) {
 		}
 	}
 }
+
+func TestQuote(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"", 5, `""`},
+		{"hello", 5, `"hello"`},
+		{"hello world", 5, `"hello"…`},
+		{"café\x00\xff", 10, `"café\x00\xff"`},
+		{"ééé", 2, `"éé"…`},
+	} {
+		if got := Quote([]byte(tt.in), tt.n); got != tt.want {
+			t.Errorf("Quote(%q, %d) = %s, want %s", tt.in, tt.n, got, tt.want)
+		}
+	}
+}

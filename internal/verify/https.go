@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"admincenter/internal/text"
 	"github.com/miekg/dns"
@@ -256,7 +255,7 @@ func (h *httpsCheck) judge(u *url.URL, resp *http.Response) (Outcome, string) {
 		return Absent, fmt.Sprintf("%s is larger than 64 KiB.", u)
 	case !bytes.Contains(bytes.ToLower(body), bytes.ToLower([]byte(strings.TrimSpace(h.target.Token)))):
 		h.report.ContentType = cut(resp.Header.Get("Content-Type"), summaryRunes)
-		h.report.Excerpt = excerpt(body)
+		h.report.Excerpt = text.Quote(body, excerptRunes)
 		page := text.Count(len(body), "byte")
 		if h.report.ContentType != "" {
 			page += ", " + h.report.ContentType
@@ -272,26 +271,6 @@ func (h *httpsCheck) judge(u *url.URL, resp *http.Response) (Outcome, string) {
 
 // excerptRunes is how much of a page without the token a report quotes.
 const excerptRunes = 120
-
-// excerpt quotes the start of a body: Go-escaped, so that control and
-// invisible characters and bytes that are not UTF-8 show as escapes, and
-// cut.
-func excerpt(body []byte) string {
-	start := body
-	for n, i := 0, 0; i < len(body); n++ {
-		if n == excerptRunes {
-			start = body[:i]
-			break
-		}
-		_, size := utf8.DecodeRune(body[i:])
-		i += size
-	}
-	q := strconv.Quote(string(start))
-	if len(start) < len(body) {
-		q += "…"
-	}
-	return q
-}
 
 func portOf(u *url.URL) string {
 	switch {

@@ -119,27 +119,12 @@ func (s *Service) failure(err error) string {
 	return cut(strings.ToUpper(msg[:1]) + msg[1:])
 }
 
-// excerpt quotes the start of a body: Go-escaped, so that control and
-// invisible characters and bytes that are not UTF-8 show as escapes, and
-// cut. An empty body is "".
+// excerpt quotes the start of a receiver's answer; an empty one is "".
 func excerpt(body []byte) string {
 	if len(body) == 0 {
 		return ""
 	}
-	start := body
-	for n, i := 0, 0; i < len(body); n++ {
-		if n == responseRunes {
-			start = body[:i]
-			break
-		}
-		_, size := utf8.DecodeRune(body[i:])
-		i += size
-	}
-	q := strconv.Quote(string(start))
-	if len(start) < len(body) {
-		q += "…"
-	}
-	return q
+	return text.Quote(body, responseRunes)
 }
 
 // escaped writes control characters and bytes that are not UTF-8 of a
