@@ -398,6 +398,10 @@ func TestAPIBulkImport(t *testing.T) {
 		}
 		_, theirs := a.apiKey("owner@globex.test", apikeys.Write)
 		a.api(theirs).do("POST", fmt.Sprintf("/imports/%d/start", imp.ID), nil).problem(t, http.StatusNotFound, "not-found")
+		a.api(theirs).do("GET", fmt.Sprintf("/imports/%d", imp.ID), nil).problem(t, http.StatusNotFound, "not-found")
+		a.api(theirs).do("POST", fmt.Sprintf("/domains/%d/imports", domainID), nil).problem(t, http.StatusNotFound, "not-found")
+		a.api(theirs).do("PUT", fmt.Sprintf("/domains/%d/settings", domainID), map[string]any{"signup_policy": "auto"}).problem(t, http.StatusNotFound, "not-found")
+		a.api(theirs).do("GET", fmt.Sprintf("/domains/%d/at-risk", domainID), nil).problem(t, http.StatusNotFound, "not-found")
 
 		r = c.do("POST", fmt.Sprintf("/imports/%d/start", imp.ID), map[string]any{"exclude_user_ids": []int64{left}})
 		r.json(t, &imp)
