@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -22,6 +21,7 @@ import (
 	"admincenter/internal/database"
 	"admincenter/internal/domains"
 	"admincenter/internal/orgs"
+	"admincenter/internal/pace"
 	"admincenter/internal/text"
 	"admincenter/internal/users"
 )
@@ -175,25 +175,14 @@ type Service struct {
 	// the change's transaction; an error rolls the change back.
 	Announce func(tx *gorm.DB, now time.Time, e Event) error
 
-	wakeOnce sync.Once
-	wake     chan struct{}
+	wake pace.Signal
 }
 
 // Wake returns a channel that receives when new work was recorded, so that
 // the worker need not wait for its next tick.
-func (s *Service) Wake() <-chan struct{} { return s.wakeup() }
+func (s *Service) Wake() <-chan struct{} { return s.wake.C() }
 
-func (s *Service) wakeup() chan struct{} {
-	s.wakeOnce.Do(func() { s.wake = make(chan struct{}, 1) })
-	return s.wake
-}
-
-func (s *Service) kick() {
-	select {
-	case s.wakeup() <- struct{}{}:
-	default:
-	}
-}
+func (s *Service) kick() { s.wake.Notify() }
 
 // errGated answers for the routes of a gated feature that is off: they do
 // not exist for the organization.

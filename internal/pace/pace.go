@@ -5,6 +5,7 @@ package pace
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -36,4 +37,28 @@ func (p *Pacer) Yield(ctx context.Context) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
+}
+
+// Signal wakes a background loop when new work is recorded, so that it
+// need not wait for its next tick. Signals sent while the loop is busy
+// come as one. The zero value is ready.
+type Signal struct {
+	once sync.Once
+	c    chan struct{}
+}
+
+// C receives a signal.
+func (s *Signal) C() <-chan struct{} { return s.ch() }
+
+// Notify sends a signal, without waiting.
+func (s *Signal) Notify() {
+	select {
+	case s.ch() <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Signal) ch() chan struct{} {
+	s.once.Do(func() { s.c = make(chan struct{}, 1) })
+	return s.c
 }

@@ -32,3 +32,20 @@ func TestYieldWaitsOnlyWhileRequestsAreInFlight(t *testing.T) {
 		t.Fatalf("the request done: Yield took %v", d)
 	}
 }
+
+// Signals sent while nobody listens come as one, and sending never waits.
+func TestSignal(t *testing.T) {
+	var s pace.Signal
+	s.Notify()
+	s.Notify()
+	select {
+	case <-s.C():
+	default:
+		t.Fatal("no signal after Notify")
+	}
+	select {
+	case <-s.C():
+		t.Fatal("two signals for two Notify calls before anyone listened")
+	default:
+	}
+}

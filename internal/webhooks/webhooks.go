@@ -18,6 +18,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"admincenter/internal/pace"
 	"admincenter/internal/verify"
 )
 
@@ -164,8 +165,7 @@ type Service struct {
 
 	clientOnce sync.Once
 	client     *http.Client
-	wakeOnce   sync.Once
-	wake       chan struct{}
+	wake       pace.Signal
 }
 
 func (s *Service) maxAge() time.Duration  { return orDefault(s.MaxAge, 72*time.Hour) }
@@ -193,16 +193,6 @@ func (s *Service) httpClient() *http.Client {
 
 // Wake returns a channel that receives when a delivery was made due here,
 // so that the sender need not wait for its next tick.
-func (s *Service) Wake() <-chan struct{} { return s.wakeup() }
+func (s *Service) Wake() <-chan struct{} { return s.wake.C() }
 
-func (s *Service) wakeup() chan struct{} {
-	s.wakeOnce.Do(func() { s.wake = make(chan struct{}, 1) })
-	return s.wake
-}
-
-func (s *Service) kick() {
-	select {
-	case s.wakeup() <- struct{}{}:
-	default:
-	}
-}
+func (s *Service) kick() { s.wake.Notify() }
