@@ -15,6 +15,7 @@ import (
 	"admincenter/internal/domains"
 	"admincenter/internal/imports"
 	"admincenter/internal/orgs"
+	"admincenter/internal/paging"
 	"admincenter/internal/users"
 	"admincenter/internal/verify"
 )
@@ -78,8 +79,6 @@ func limitOf(l *int) int {
 	return *l
 }
 
-func pages(total int64, size int) int { return max(1, int((total+int64(size)-1)/int64(size))) }
-
 func (s *Server) domain(ctx context.Context, d domains.Domain) (apiview.Domain, error) {
 	atRisk, err := s.Domains.UsersAtRisk(ctx, d)
 	return apiview.DomainOf(d, atRisk, s.HTTPSPort), err
@@ -109,7 +108,7 @@ func (s *Server) ListDomains(ctx context.Context, r ListDomainsRequestObject) (L
 	size := limitOf(r.Params.Limit)
 	all := l.Domains
 	from := min((page-1)*size, len(all))
-	out := ListDomains200JSONResponse{Data: []Domain{}, NextCursor: nextCursor(page, pages(int64(len(all)), size))}
+	out := ListDomains200JSONResponse{Data: []Domain{}, NextCursor: nextCursor(page, paging.Count(int64(len(all)), size))}
 	for _, d := range all[from:min(from+size, len(all))] {
 		out.Data = append(out.Data, apiview.DomainOf(d, atRisk[d.ID], s.HTTPSPort))
 	}
@@ -200,7 +199,7 @@ func (s *Server) ListChecks(ctx context.Context, r ListChecksRequestObject) (Lis
 	if err != nil {
 		return nil, err
 	}
-	out := ListChecks200JSONResponse{Data: []Check{}, NextCursor: nextCursor(page, pages(p.Total, size))}
+	out := ListChecks200JSONResponse{Data: []Check{}, NextCursor: nextCursor(page, paging.Count(p.Total, size))}
 	for _, c := range p.Items {
 		out.Data = append(out.Data, Check{Id: c.ID, CheckedAt: c.CheckedAt.UTC(), Method: CheckMethod(c.Method),
 			Outcome: CheckOutcome(c.Outcome), Automatic: c.Automatic, Summary: c.Summary})
@@ -304,7 +303,7 @@ func (s *Server) ListImportUsers(ctx context.Context, r ListImportUsersRequestOb
 	if err != nil {
 		return nil, err
 	}
-	out := ListImportUsers200JSONResponse{Data: []ImportUser{}, NextCursor: nextCursor(page, pages(p.Total, size))}
+	out := ListImportUsers200JSONResponse{Data: []ImportUser{}, NextCursor: nextCursor(page, paging.Count(p.Total, size))}
 	for _, row := range p.Items {
 		u := ImportUser{UserId: row.UserID, Email: row.Email, Name: row.Name, SignedUpAt: row.SignedUpAt.UTC(),
 			EmailVerified: row.EmailVerified, AccountIds: strings.Fields(row.AccountIDs), Reason: string(row.Reason),

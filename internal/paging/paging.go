@@ -17,6 +17,10 @@ func Offset(n int) int {
 }
 
 // Pages returns the number of pages, at least 1.
-func (p Page[T]) Pages() int {
-	return max(1, int((p.Total+Size-1)/Size))
+func (p Page[T]) Pages() int { return Count(p.Total, Size) }
+
+// Count is the number of pages of size rows that total rows fill, at
+// least 1.
+func Count(total int64, size int) int {
+	return max(1, int((total+int64(size)-1)/int64(size)))
 }
