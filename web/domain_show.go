@@ -219,22 +219,12 @@ func diagnosticOf(ch domains.Check, dom domains.Domain) templates.Diagnostic {
 	}
 	if r.DNS != nil {
 		for _, q := range r.DNS.Queries {
-			answer := q.Rcode
-			if q.Truncated {
-				answer += " (truncated)"
-			}
-			if q.Error != "" {
-				answer = strings.TrimSpace(answer + " " + q.Error)
-			}
-			if q.Explanation != "" {
-				answer += " (" + q.Explanation + ")"
-			}
 			over := strings.ToUpper(q.Transport)
 			if q.Direct {
 				over += ", direct"
 			}
 			d.DNSQueries = append(d.DNSQueries, templates.DNSQueryRow{
-				Server: q.Server, Name: q.Name, Type: q.Type, Transport: over, Answer: answer, Took: took(q.Duration),
+				Server: q.Server, Name: q.Name, Type: q.Type, Transport: over, Answer: q.Answer(), Took: took(q.Duration),
 			})
 		}
 		d.CNAMEs, d.Values, d.More = r.DNS.CNAMEs, r.DNS.Values, r.DNS.More

@@ -115,18 +115,11 @@ func printResult(w io.Writer, res verify.Result) {
 	}
 	if r := res.DNS; r != nil {
 		for _, q := range r.Queries {
-			answer := q.Rcode
-			if q.Error != "" {
-				answer = strings.TrimSpace(answer + " " + q.Error)
-			}
-			if q.Explanation != "" {
-				answer += " (" + q.Explanation + ")"
-			}
 			how := q.Transport
 			if q.Direct {
 				how += ", direct"
 			}
-			fmt.Fprintf(w, "    asked %s over %s: %s %s → %s\n", q.Server, how, q.Type, q.Name, answer)
+			fmt.Fprintf(w, "    asked %s over %s: %s %s → %s\n", q.Server, how, q.Type, q.Name, q.Answer())
 		}
 		if len(r.CNAMEs) > 0 {
 			fmt.Fprintf(w, "    followed CNAME %s\n", strings.Join(r.CNAMEs, " → "))

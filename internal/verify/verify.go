@@ -138,6 +138,22 @@ type DNSQuery struct {
 	Explanation string `json:",omitempty"`
 }
 
+// Answer says what the server answered, as people read it: "NXDOMAIN",
+// "NOERROR (truncated)", "timeout after 3s", "SERVFAIL (DNSSEC Bogus)".
+func (q DNSQuery) Answer() string {
+	answer := q.Rcode
+	if q.Truncated {
+		answer += " (truncated)"
+	}
+	if q.Error != "" {
+		answer = strings.TrimSpace(answer + " " + q.Error)
+	}
+	if q.Explanation != "" {
+		answer += " (" + q.Explanation + ")"
+	}
+	return answer
+}
+
 // HTTPSReport is the evidence of an HTTPS-file check.
 type HTTPSReport struct {
 	URL         string    // the URL fetched first (FileURL)
