@@ -444,10 +444,26 @@ func TestAPIBulkImport(t *testing.T) {
 		if len(entries.Data) != 1 || !strings.Contains(entries.Data[0].Details, "1 user excluded") || !strings.HasPrefix(entries.Data[0].Actor, "API key") {
 			t.Errorf("audit of the start: %+v", entries)
 		}
-		c.do("GET", "/users?domain=acme.test", nil).json(t, &struct{}{})
+		var atAcme struct{ Data []struct{ Email string } }
+		c.do("GET", "/users?domain=acme.test", nil).json(t, &atAcme)
+		if len(atAcme.Data) == 0 {
+			t.Error("no user listed at acme.test")
+		}
+		for _, u := range atAcme.Data {
+			if !strings.HasSuffix(u.Email, "acme.test") {
+				t.Errorf("%s listed at acme.test", u.Email)
+			}
+		}
+		var atNone struct{ Data []struct{ Email string } }
+		c.do("GET", "/users?domain=nobody.example", nil).json(t, &atNone)
+		if len(atNone.Data) != 0 {
+			t.Errorf("users at a domain nobody is at: %+v", atNone)
+		}
 		c.do("GET", "/users?domain=https://x", nil).problem(t, http.StatusBadRequest, "validation")
 		c.do("GET", "/audit?since=yesterday", nil).problem(t, http.StatusBadRequest, "validation")
-		c.do("PUT", fmt.Sprintf("/domains/%d/settings", domainID), map[string]any{"signup_policy": "auto"}).json(t, &struct{}{})
+		if r := c.do("PUT", fmt.Sprintf("/domains/%d/settings", domainID), map[string]any{"signup_policy": "auto"}); r.status != http.StatusOK {
+			t.Errorf("settings: %d %s", r.status, r.body)
+		}
 		var settings struct {
 			SignupPolicy string `json:"signup_policy"`
 		}
