@@ -58,7 +58,8 @@ func (s *Server) apiRoutes() {
 	}
 	e := s.echo
 	e.GET(paths.OpenAPI, func(c echo.Context) error { return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, doc) })
-	e.GET(paths.APIDocs, s.apiDocs)
+	docs := apiDocsView(spec) // read once: the document does not change while the server runs
+	e.GET(paths.APIDocs, func(c echo.Context) error { return render(c, http.StatusOK, templates.APIDocsPage(docs)) })
 	limits := &keyLimits{limiters: map[int64]*rate.Limiter{}}
 	g := e.Group("/api/v1", apiProblems, middleware.BodyLimit("1M"), s.apiAuth, limits.middleware, validated(router))
 	api.RegisterHandlers(g, api.NewStrictHandler(&api.Server{
@@ -251,14 +252,4 @@ func apiProblems(next echo.HandlerFunc) echo.HandlerFunc {
 		body, _ := json.Marshal(p)
 		return c.Blob(status, "application/problem+json", body)
 	}
-}
-
-// apiDocs shows the API's document as a page, without assets from
-// elsewhere.
-func (s *Server) apiDocs(c echo.Context) error {
-	spec, err := api.GetSwagger()
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, templates.APIDocsPage(apiDocsView(spec)))
 }

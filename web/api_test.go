@@ -495,3 +495,22 @@ func TestAPIBulkImport(t *testing.T) {
 		}
 	})
 }
+
+// The document is served as JSON and as a page that lists every operation.
+func TestAPIDocument(t *testing.T) {
+	a := newApp(t, testdb.SQLite(t))
+	c := a.client()
+	r := c.get("/api/openapi.json")
+	r.want(t, http.StatusOK, `"openapi":"3.0.3"`)
+	spec, err := api.GetSwagger()
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := c.get("/api/docs")
+	page.want(t, http.StatusOK, "Admin Center — Domains API", "Schemas")
+	for path, item := range spec.Paths.Map() {
+		for method, op := range item.Operations() {
+			page.want(t, http.StatusOK, `id="`+op.OperationID+`"`, method+`</span> <span class="mono break">/api/v1`+path+`</span>`)
+		}
+	}
+}
