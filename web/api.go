@@ -211,7 +211,12 @@ var problemTypes = map[apperr.Code]string{
 	apperr.RateLimited:  "rate-limited",
 	apperr.Unauthorized: "unauthorized",
 	apperr.Internal:     "internal",
+	methodNotAllowed:    "method-not-allowed",
 }
+
+// methodNotAllowed is the problem of a method an operation does not take,
+// which no service reports.
+const methodNotAllowed apperr.Code = "method_not_allowed"
 
 // apiProblems answers every error of the API as a problem.
 func apiProblems(next echo.HandlerFunc) echo.HandlerFunc {
@@ -225,7 +230,7 @@ func apiProblems(next echo.HandlerFunc) echo.HandlerFunc {
 		if he, ok := errors.AsType[*echo.HTTPError](err); ok {
 			status, message = he.Code, http.StatusText(he.Code)+"."
 			code = map[int]apperr.Code{http.StatusNotFound: apperr.NotFound, http.StatusRequestEntityTooLarge: apperr.Invalid,
-				http.StatusMethodNotAllowed: apperr.NotFound, http.StatusUnauthorized: apperr.Unauthorized}[he.Code]
+				http.StatusMethodNotAllowed: methodNotAllowed, http.StatusUnauthorized: apperr.Unauthorized}[he.Code]
 			switch he.Code {
 			case http.StatusNotFound:
 				message = "There is no such operation in the API: see " + paths.OpenAPI + "."

@@ -253,6 +253,7 @@ func TestAPIDomains(t *testing.T) {
 		}
 		c.do("GET", fmt.Sprintf("/domains/%d", d.ID), nil).problem(t, http.StatusNotFound, "not-found")
 		c.do("GET", "/nowhere", nil).problem(t, http.StatusNotFound, "not-found")
+		c.do("PUT", fmt.Sprintf("/domains/%d", d.ID), nil).problem(t, http.StatusMethodNotAllowed, "method-not-allowed")
 	})
 }
 
