@@ -148,6 +148,9 @@ func TestBrowserTour(t *testing.T) {
 					b.fill("name", "deploy script")
 					b.press("Create API key")
 				}},
+				{name: "api-key-revoke", as: "owner@acme.test", path: "/admin/api-keys", want: "Scripts using it stop working at once.", act: func(b *tab) {
+					eval[bool](b, `[...document.querySelectorAll("details.confirm")].every(d => d.open = true)`)
+				}},
 				{name: "api-docs", as: "owner@acme.test", path: "/api/docs", want: "Schemas"},
 				{name: "mailbox", as: "owner@acme.test", path: "/dev/mailbox", want: "Development mailbox"},
 				{name: "mailbox-message", as: "owner@acme.test", path: "/dev/mailbox/1", want: "Written"},
