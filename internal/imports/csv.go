@@ -28,8 +28,8 @@ var ReportHeader = []string{"user_id", "email", "name", "signed_up_at", "email_v
 // ResultsHeader is the first line of an import's results CSV.
 var ResultsHeader = []string{"user_id", "email", "name", "imported", "reason"}
 
-// csvPage is how many rows a CSV reads from the database at a time: the
-// files are streamed, so memory stays flat whatever their size.
+// csvPage is how many rows of an uploaded file are checked against the
+// report at a time, so that memory stays flat whatever its size.
 const csvPage = 1000
 
 // WriteReport writes the report's CSV to w: RFC 4180, UTF-8, one row per
@@ -40,7 +40,7 @@ func (s *Service) WriteReport(ctx context.Context, w io.Writer, imp Import) erro
 
 // WriteResults writes what the import did with each user of the report.
 func (s *Service) WriteResults(ctx context.Context, w io.Writer, imp Import) error {
-	return s.writeCSV(ctx, w, imp, ResultsHeader, func(r Row) []string {
+	return s.writeCSV(ctx, w, imp, ResultsHeader, func(r *Row) []string {
 		imported, reason := "no", r.OutcomeReason
 		switch r.Outcome {
 		case Done:
@@ -55,33 +55,39 @@ func (s *Service) WriteResults(ctx context.Context, w io.Writer, imp Import) err
 	})
 }
 
-func (s *Service) writeCSV(ctx context.Context, w io.Writer, imp Import, header []string, record func(Row) []string) error {
-	cw := csvsafe.NewWriter(w)
+// writeCSV streams the report's rows to w as they come from one query,
+// scanned by hand: memory stays flat whatever the report's size.
+func (s *Service) writeCSV(ctx context.Context, w io.Writer, imp Import, header []string, record func(*Row) []string) error {
+	rows, err := s.DB.WithContext(ctx).Model(&Row{}).
+		Select("user_id, email, name, signed_up_at, email_verified, account_ids, reason, outcome, outcome_reason").
+		Where("import_id = ?", imp.ID).Order("user_id").Rows()
+	if err != nil {
+		return fmt.Errorf("imports: unable to read report %d: %w", imp.ID, err)
+	}
+	defer rows.Close()
+	out := bufio.NewWriterSize(w, 64<<10)
+	cw := csvsafe.NewWriter(out)
 	if err := cw.Write(header); err != nil {
 		return err
 	}
-	var after int64
-	for {
-		var rows []Row
-		err := s.DB.WithContext(ctx).Where("import_id = ? AND user_id > ?", imp.ID, after).
-			Order("user_id").Limit(csvPage).Find(&rows).Error
+	var r Row
+	for rows.Next() {
+		err := rows.Scan(&r.UserID, &r.Email, &r.Name, &r.SignedUpAt, &r.EmailVerified, &r.AccountIDs, &r.Reason, &r.Outcome, &r.OutcomeReason)
 		if err != nil {
 			return fmt.Errorf("imports: unable to read report %d: %w", imp.ID, err)
 		}
-		for _, r := range rows {
-			if err := cw.Write(record(r)); err != nil {
-				return err
-			}
-		}
-		if err := cw.Flush(); err != nil || len(rows) < csvPage {
+		if err := cw.Write(record(&r)); err != nil {
 			return err
 		}
-		after = rows[len(rows)-1].UserID
 	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("imports: unable to read report %d: %w", imp.ID, err)
+	}
+	return cw.Flush()
 }
 
 // reportRecord is a report row as its CSV writes it, before csvsafe defuses it.
-func reportRecord(r Row) []string {
+func reportRecord(r *Row) []string {
 	accounts := 0
 	if r.AccountIDs != "" {
 		accounts = strings.Count(r.AccountIDs, " ") + 1
@@ -283,7 +289,7 @@ func (s *Service) compareWithReport(ctx context.Context, imp Import, part []uplo
 		if !ok {
 			return nil, badLine(u.line, "user %d is not in this report: an edited file may only remove rows, not add them.", u.userID)
 		}
-		expected := csvsafe.Record(reportRecord(r))
+		expected := csvsafe.Record(reportRecord(&r))
 		for c := range expected {
 			if !sameCell(u.record[c], expected[c]) {
 				return nil, badLine(u.line, "the %s of %s was changed from %s to %s: an edited file may only remove rows, not change them.",

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -347,6 +349,53 @@ func TestReportOfAnInternationalizedDomain(t *testing.T) {
 		imp := f.report(t, imports.All, true)
 		if imp.Found != 2 || imp.Imported != 2 {
 			t.Fatalf("found %d, imported %d; want 2 and 2", imp.Found, imp.Imported)
+		}
+	})
+}
+
+// The report's CSV holds each user's row whole: the rows are built in the
+// database and the file is read with one query.
+func TestReportCSVRows(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		f := newFixture(t, db)
+		imp := f.report(t, imports.All, false)
+		var buf bytes.Buffer
+		if err := f.svc.WriteReport(f.ctx, &buf, imp); err != nil {
+			t.Fatal(err)
+		}
+		records, err := csv.NewReader(&buf).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(records) != 1+imp.Found {
+			t.Fatalf("%d lines, want the header and %d users", len(records), imp.Found)
+		}
+		accounts := func(u users.User) string {
+			var ids []string
+			db.Model(&users.Account{}).Where("owner_id = ?", u.ID).Order("id").Pluck("id", &ids)
+			return strings.Join(ids, " ")
+		}
+		row := func(u users.User, verified string, n int, eligible, reason string) []string {
+			return []string{fmt.Sprint(u.ID), u.Email, u.Name, u.CreatedAt.UTC().Format(time.RFC3339), verified,
+				fmt.Sprint(n), accounts(u), eligible, reason}
+		}
+		want := map[string][]string{
+			f.eve.Email:    row(f.eve, "true", 2, "true", "eligible"),
+			f.finn.Email:   row(f.finn, "true", 0, "true", "eligible"),
+			f.ursula.Email: row(f.ursula, "false", 2, "false", "email address not verified"),
+			f.gloria.Email: row(f.gloria, "true", 0, "false", "owner of another organization"),
+			f.sam.Email:    row(f.sam, "true", 1, "false", "already a member of this organization"),
+		}
+		var last int64
+		for _, r := range records[1:] {
+			id, _ := strconv.ParseInt(r[0], 10, 64)
+			if id <= last {
+				t.Errorf("user %d comes after user %d: want the order of user ids", id, last)
+			}
+			last = id
+			if w, ok := want[r[1]]; ok && !slices.Equal(r, w) {
+				t.Errorf("row of %s = %q, want %q", r[1], r, w)
+			}
 		}
 	})
 }

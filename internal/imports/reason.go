@@ -1,6 +1,13 @@
 package imports
 
-import "admincenter/internal/users"
+import (
+	"fmt"
+
+	"gorm.io/gorm/clause"
+
+	"admincenter/internal/domains"
+	"admincenter/internal/users"
+)
 
 // Reason says whether a user can be imported, or why not.
 type Reason string
@@ -58,19 +65,21 @@ func (r Reason) Label() string {
 	return string(t[0]-'a'+'A') + t[1:]
 }
 
-// reasonOf decides whether u can be imported into the organization now.
-func reasonOf(u users.User, orgID int64) Reason {
-	switch {
-	case u.OrgID() == orgID:
-		return AlreadyMember
-	case u.Managed() && u.Role == users.Owner:
-		return OwnerElsewhere
-	case u.Managed():
-		return ManagedElsewhere
-	case !u.Active():
-		return Deactivated
-	case !u.EmailVerified():
-		return EmailNotVerified
+// reasonNow is the SQL that decides whether the user of the row of users
+// can be imported into the organization now, or why not: a Reason. The
+// report and each batch of the import decide it in the database, in the
+// statement that reads the user.
+func reasonNow(orgID int64, domain string) clause.Expr {
+	at := domains.AtDomain("users.email", domain)
+	return clause.Expr{
+		SQL: fmt.Sprintf(`CASE WHEN users.organization_id = ? THEN '%s'
+			WHEN users.organization_id IS NOT NULL AND users.role = '%s' THEN '%s'
+			WHEN users.organization_id IS NOT NULL THEN '%s'
+			WHEN users.deactivated_at IS NOT NULL THEN '%s'
+			WHEN users.email_verified_at IS NULL THEN '%s'
+			WHEN NOT %s THEN '%s'
+			ELSE '%s' END`,
+			AlreadyMember, users.Owner, OwnerElsewhere, ManagedElsewhere, Deactivated, EmailNotVerified, at.SQL, AddressChanged, Eligible),
+		Vars: append([]any{orgID}, at.Vars...),
 	}
-	return Eligible
 }

@@ -72,8 +72,10 @@ func (s *Service) LeftOut(ctx context.Context, orgID, domainID int64, domainName
 	if err := q.Count(&p.Total).Error; err != nil {
 		return p, fmt.Errorf("imports: unable to count the users left out at %s: %w", domainName, err)
 	}
-	var found []users.User
-	if err := q.Order("email").Offset(paging.Offset(page)).Limit(paging.Size).Find(&found).Error; err != nil {
+	var found []LeftOutUser
+	err := q.Select("users.*, ? AS reason", reasonNow(orgID, domainName)).
+		Order("email").Offset(paging.Offset(page)).Limit(paging.Size).Find(&found).Error
+	if err != nil {
 		return p, fmt.Errorf("imports: unable to list the users left out at %s: %w", domainName, err)
 	}
 	ids := make([]int64, len(found))
@@ -84,7 +86,7 @@ func (s *Service) LeftOut(ctx context.Context, orgID, domainID int64, domainName
 		UserID int64
 		Reason Reason
 	}
-	err := s.DB.WithContext(ctx).Model(&Row{}).Select("import_users.user_id, "+whyNot+" AS reason").
+	err = s.DB.WithContext(ctx).Model(&Row{}).Select("import_users.user_id, "+whyNot+" AS reason").
 		Joins("JOIN imports ON imports.id = import_users.import_id").
 		Where("imports.domain_id = ? AND import_users.user_id IN ? AND import_users.outcome <> ?", domainID, ids, Done).
 		Order("import_users.import_id").Scan(&last).Error
@@ -95,15 +97,14 @@ func (s *Service) LeftOut(ctx context.Context, orgID, domainID int64, domainName
 	for _, r := range last {
 		why[r.UserID] = r.Reason // the newest report last
 	}
-	for _, u := range found {
-		reason := reasonOf(u, orgID)
-		if reason == Eligible {
-			if reason = why[u.ID]; reason == Eligible {
-				reason = NeverImported
+	for i, u := range found {
+		if u.Reason == Eligible {
+			if found[i].Reason = why[u.ID]; found[i].Reason == Eligible {
+				found[i].Reason = NeverImported
 			}
 		}
-		p.Items = append(p.Items, LeftOutUser{User: u, Reason: reason})
 	}
+	p.Items = found
 	return p, nil
 }
 

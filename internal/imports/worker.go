@@ -7,11 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"admincenter/internal/audit"
 	"admincenter/internal/database"
@@ -169,44 +170,46 @@ func (s *Service) release(id int64, token string) {
 }
 
 // generateBatch adds the next users in scope to the report, with their
-// accounts and whether they can be imported.
+// accounts and whether they can be imported, in one statement: the rows
+// are built in the database, not read into the worker and written back.
 func (s *Service) generateBatch(tx *gorm.DB, imp *Import) error {
-	var found []users.User
-	err := usersInScope(tx.Model(&users.User{}), *imp).Where("id > ?", imp.CursorID).Order("id").Limit(generateBatch).Find(&found).Error
+	next := usersInScope(tx.Model(&users.User{}), *imp).
+		Select("?, users.id, users.email, users.name, users.created_at, users.email_verified_at IS NOT NULL, ?, ?",
+			imp.ID, accountIDsOf, reasonNow(imp.OrganizationID, imp.DomainName)).
+		Where("users.id > ?", imp.CursorID).Order("users.id").Limit(generateBatch)
+	rows, err := tx.Raw(`INSERT INTO import_users (import_id, user_id, email, name, signed_up_at, email_verified, account_ids, reason)
+		? RETURNING user_id, reason`, next).Rows()
 	if err != nil {
-		return fmt.Errorf("unable to read users: %w", err)
+		return fmt.Errorf("unable to write the report's users: %w", err)
 	}
-	if len(found) > 0 {
-		ids := make([]int64, len(found))
-		for i, u := range found {
-			ids[i] = u.ID
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var id int64
+		var reason Reason
+		if err := rows.Scan(&id, &reason); err != nil {
+			return fmt.Errorf("unable to read the report's users: %w", err)
 		}
-		accounts, err := users.AccountIDs(tx, ids)
-		if err != nil {
-			return err
+		n++
+		imp.CursorID = max(imp.CursorID, id)
+		if reason == Eligible {
+			imp.Eligible++
 		}
-		rows := make([]Row, len(found))
-		for i, u := range found {
-			rows[i] = Row{
-				ImportID: imp.ID, UserID: u.ID, Email: u.Email, Name: u.Name, SignedUpAt: u.CreatedAt,
-				EmailVerified: u.EmailVerified(), AccountIDs: strings.Join(accounts[u.ID], " "),
-				Reason: reasonOf(u, imp.OrganizationID), Included: true,
-			}
-			if rows[i].Reason == Eligible {
-				imp.Eligible++
-			}
-		}
-		if err := tx.CreateInBatches(rows, 500).Error; err != nil {
-			return fmt.Errorf("unable to write the report's users: %w", err)
-		}
-		imp.Found += len(found)
-		imp.CursorID = found[len(found)-1].ID
 	}
-	if len(found) == generateBatch {
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("unable to write the report's users: %w", err)
+	}
+	rows.Close()
+	imp.Found += n
+	if n == generateBatch {
 		return nil
 	}
 	return s.ready(tx, imp)
 }
+
+// accountIDsOf is the SQL of the ids of the accounts the user of the row
+// of users owns, space-separated, in order.
+var accountIDsOf = clause.Expr{SQL: "COALESCE((SELECT string_agg(accounts.id, ' ' ORDER BY accounts.id) FROM accounts WHERE accounts.owner_id = users.id), '')"}
 
 // ready closes a generated report, and starts its import if it was asked
 // for without review.
@@ -274,59 +277,72 @@ func (s *Service) importBatch(tx *gorm.DB, imp *Import) error {
 	case mustBeVerified(d, "import users") != nil:
 		return s.stop(tx, imp, d.UnicodeName+" needs re-validation: the import stopped until it is verified again.")
 	}
-	var rows []Row
-	err = tx.Where("import_id = ? AND outcome = ? AND user_id > ?", imp.ID, Waiting, imp.CursorID).
-		Order("user_id").Limit(importBatch).Find(&rows).Error
-	if err != nil {
-		return fmt.Errorf("unable to read the next users: %w", err)
-	}
-	if len(rows) == 0 {
-		return s.complete(tx, imp, org.Name, d)
-	}
-	b, err := classify(tx, *imp, rows)
+	b, err := classify(tx, *imp)
 	if err != nil {
 		return err
+	}
+	if b.last == 0 {
+		return s.complete(tx, imp, org.Name, d)
 	}
 	if err := s.apply(tx, imp, org, d, b); err != nil {
 		return err
 	}
-	imp.CursorID = rows[len(rows)-1].UserID
+	imp.CursorID = b.last
 	return nil
 }
 
 // batch is a batch of an import's users, as they are now: whom it takes,
 // with their accounts, and whom it skips, by reason.
 type batch struct {
-	take     []users.User
+	take     []person
 	skip     map[Reason][]int64
 	accounts map[int64][]string
+	last     int64 // the batch's last user id; 0: no user was waiting
 }
 
-// classify locks the batch's users and decides again, as they are now,
-// whether each can be imported.
-func classify(tx *gorm.DB, imp Import, rows []Row) (batch, error) {
-	ids := make([]int64, len(rows))
-	for i, r := range rows {
-		ids[i] = r.UserID
-	}
-	var locked []users.User
-	if err := database.ForNoKeyUpdate(tx).Where("id IN ?", ids).Order("id").Find(&locked).Error; err != nil {
-		return batch{}, fmt.Errorf("unable to lock users: %w", err)
-	}
+// person is a user the import takes.
+type person struct {
+	id          int64
+	email, name string
+}
+
+// classify reads and locks the next users waiting in the report, in the
+// order of their ids, and decides again, in the same statement, whether
+// each can be imported as they are now.
+func classify(tx *gorm.DB, imp Import) (batch, error) {
 	b := batch{skip: map[Reason][]int64{}}
-	for _, u := range locked {
-		reason := reasonOf(u, imp.OrganizationID)
-		if reason == Eligible && !atDomain(u.Email, imp.DomainName) {
-			reason = AddressChanged
+	q := tx.Model(&Row{}).Select("users.id, users.email, users.name, ?", reasonNow(imp.OrganizationID, imp.DomainName)).
+		Joins("JOIN users ON users.id = import_users.user_id").
+		Where("import_users.import_id = ? AND import_users.outcome = ? AND import_users.user_id > ? AND users.id > ?",
+			imp.ID, Waiting, imp.CursorID, imp.CursorID).
+		Order("users.id").Limit(importBatch)
+	rows, err := database.ForNoKeyUpdate(q).Rows()
+	if err != nil {
+		return b, fmt.Errorf("unable to lock the next users: %w", err)
+	}
+	defer rows.Close()
+	var take []int64
+	for rows.Next() {
+		var p person
+		var reason Reason
+		if err := rows.Scan(&p.id, &p.email, &p.name, &reason); err != nil {
+			return b, fmt.Errorf("unable to read the next users: %w", err)
 		}
+		b.last = p.id
 		if reason != Eligible {
-			b.skip[reason] = append(b.skip[reason], u.ID)
+			b.skip[reason] = append(b.skip[reason], p.id)
 			continue
 		}
-		b.take = append(b.take, u)
+		b.take = append(b.take, p)
+		take = append(take, p.id)
 	}
-	var err error
-	b.accounts, err = users.AccountIDs(tx, ids)
+	if err := rows.Err(); err != nil {
+		return b, fmt.Errorf("unable to lock the next users: %w", err)
+	}
+	rows.Close()
+	if len(take) > 0 {
+		b.accounts, err = users.AccountIDs(tx, take)
+	}
 	return b, err
 }
 
@@ -342,14 +358,14 @@ func (s *Service) apply(tx *gorm.DB, imp *Import, org orgs.Organization, d domai
 	entries := make([]audit.Entry, len(b.take))
 	emails := make([]mail.Email, len(b.take))
 	for i, u := range b.take {
-		take[i] = u.ID
+		take[i] = u.id
 		details := fmt.Sprintf("Bulk User Import #%d from %s", imp.ID, d.UnicodeName)
-		if a := b.accounts[u.ID]; len(a) > 0 {
+		if a := b.accounts[u.id]; len(a) > 0 {
 			details += ", with accounts " + strings.Join(a, ", ")
 		}
 		entries[i] = audit.NewEntry(now, imp.OrganizationID, by, "user.imported",
-			audit.Target{Type: "user", ID: fmt.Sprint(u.ID), Label: u.Email}, details)
-		emails[i] = mail.Imported(u.Email, u.Name, org.Name, d.UnicodeName, imp.StartedByEmail, len(b.accounts[u.ID]))
+			audit.Target{Type: "user", ID: strconv.FormatInt(u.id, 10), Label: u.email}, details)
+		emails[i] = mail.Imported(u.email, u.name, org.Name, d.UnicodeName, imp.StartedByEmail, len(b.accounts[u.id]))
 	}
 	if err := orgs.JoinAll(tx, take, imp.OrganizationID, users.Standard, now); err != nil {
 		return err
@@ -383,11 +399,6 @@ func settle(tx *gorm.DB, importID int64, userIDs []int64, outcome Outcome, reaso
 		return fmt.Errorf("unable to record outcomes: %w", err)
 	}
 	return nil
-}
-
-// atDomain reports whether email is at the domain or one of its subdomains.
-func atDomain(email, domain string) bool {
-	return slices.Contains(domains.EmailDomains(email), domain)
 }
 
 // complete closes an import whose users are all settled, and tells whoever
