@@ -33,7 +33,9 @@ since() { echo "scale=2; ($(now) - $1) / 1" | bc; }
 ratio() { echo "scale=2; $1 / $2" | bc; }
 stop_server() { [ -n "$server" ] && kill "$server" && wait "$server" 2>/dev/null || true; server=; }
 # fresh: the benchmark's database, a new copy of the size's template.
-fresh() { psql -c 'DROP DATABASE IF EXISTS bench WITH (FORCE)' -c 'CREATE DATABASE bench TEMPLATE bench_template'; }
+# The checkpoint writes the copy out first, so that each run starts with the
+# disk idle.
+fresh() { psql -c 'DROP DATABASE IF EXISTS bench WITH (FORCE)' -c 'CREATE DATABASE bench TEMPLATE bench_template' -c CHECKPOINT; }
 # check_import ID: the import took every eligible user, each audited and emailed once.
 check_import() {
   local got

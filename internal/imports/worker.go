@@ -291,13 +291,12 @@ func (s *Service) importBatch(tx *gorm.DB, imp *Import) error {
 	return nil
 }
 
-// batch is a batch of an import's users, as they are now: whom it takes,
-// with their accounts, and whom it skips, by reason.
+// batch is a batch of an import's users, as they are now: whom it takes
+// and whom it skips, by reason.
 type batch struct {
-	take     []person
-	skip     map[Reason][]int64
-	accounts map[int64][]string
-	last     int64 // the batch's last user id; 0: no user was waiting
+	take []person
+	skip map[Reason][]int64
+	last int64 // the batch's last user id; 0: no user was waiting
 }
 
 // person is a user the import takes.
@@ -321,7 +320,6 @@ func classify(tx *gorm.DB, imp Import) (batch, error) {
 		return b, fmt.Errorf("unable to lock the next users: %w", err)
 	}
 	defer rows.Close()
-	var take []int64
 	for rows.Next() {
 		var p person
 		var reason Reason
@@ -334,41 +332,40 @@ func classify(tx *gorm.DB, imp Import) (batch, error) {
 			continue
 		}
 		b.take = append(b.take, p)
-		take = append(take, p.id)
 	}
 	if err := rows.Err(); err != nil {
 		return b, fmt.Errorf("unable to lock the next users: %w", err)
 	}
-	rows.Close()
-	if len(take) > 0 {
-		b.accounts, err = users.AccountIDs(tx, take)
-	}
-	return b, err
+	return b, nil
 }
 
 // apply imports a classified batch: the users join with their accounts,
-// each is audited and emailed, and every row of the batch is settled.
+// each is audited and emailed with the accounts that moved, and every row
+// of the batch is settled.
 func (s *Service) apply(tx *gorm.DB, imp *Import, org orgs.Organization, d domains.Domain, b batch) error {
 	now := s.Now()
+	take := make([]int64, len(b.take))
+	for i, u := range b.take {
+		take[i] = u.id
+	}
+	accounts, err := orgs.JoinAll(tx, take, imp.OrganizationID, users.Standard, now)
+	if err != nil {
+		return err
+	}
 	by := audit.Actor{Email: imp.StartedByEmail}
 	if imp.StartedBy != nil {
 		by.ID = *imp.StartedBy
 	}
-	take := make([]int64, len(b.take))
 	entries := make([]audit.Entry, len(b.take))
 	emails := make([]mail.Email, len(b.take))
 	for i, u := range b.take {
-		take[i] = u.id
 		details := fmt.Sprintf("Bulk User Import #%d from %s", imp.ID, d.UnicodeName)
-		if a := b.accounts[u.id]; len(a) > 0 {
+		if a := accounts[u.id]; len(a) > 0 {
 			details += ", with accounts " + strings.Join(a, ", ")
 		}
 		entries[i] = audit.NewEntry(now, imp.OrganizationID, by, "user.imported",
 			audit.Target{Type: "user", ID: strconv.FormatInt(u.id, 10), Label: u.email}, details)
-		emails[i] = mail.Imported(u.email, u.name, org.Name, d.UnicodeName, imp.StartedByEmail, len(b.accounts[u.id]))
-	}
-	if err := orgs.JoinAll(tx, take, imp.OrganizationID, users.Standard, now); err != nil {
-		return err
+		emails[i] = mail.Imported(u.email, u.name, org.Name, d.UnicodeName, imp.StartedByEmail, len(accounts[u.id]))
 	}
 	if err := settle(tx, imp.ID, take, Done, "", now); err != nil {
 		return err

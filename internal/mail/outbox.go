@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -56,17 +58,20 @@ func Enqueue(tx *gorm.DB, now time.Time, e Email) error {
 	return nil
 }
 
-// EnqueueAll writes many emails to the outbox using tx, in a few statements.
+// EnqueueAll writes many emails to the outbox using tx, in one plain
+// multi-row insert per 500 emails: a batch's messages are only written,
+// never read back.
 func EnqueueAll(tx *gorm.DB, now time.Time, emails []Email) error {
-	if len(emails) == 0 {
-		return nil
-	}
-	ms := make([]Message, len(emails))
-	for i, e := range emails {
-		ms[i] = Message{Recipient: e.To, Subject: e.Subject, Body: e.Body, CreatedAt: now, NextAttemptAt: now}
-	}
-	if err := tx.CreateInBatches(ms, 500).Error; err != nil {
-		return fmt.Errorf("mail: unable to enqueue %d emails: %w", len(emails), err)
+	for chunk := range slices.Chunk(emails, 500) {
+		args := make([]any, 0, 5*len(chunk))
+		for _, e := range chunk {
+			args = append(args, e.To, e.Subject, e.Body, now, now)
+		}
+		err := tx.Exec("INSERT INTO outbox (recipient, subject, body, created_at, next_attempt_at) VALUES "+
+			strings.Repeat("(?, ?, ?, ?, ?), ", len(chunk)-1)+"(?, ?, ?, ?, ?)", args...).Error
+		if err != nil {
+			return fmt.Errorf("mail: unable to enqueue %d emails: %w", len(emails), err)
+		}
 	}
 	return nil
 }

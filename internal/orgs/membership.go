@@ -2,6 +2,7 @@ package orgs
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -18,25 +19,43 @@ import (
 // Join makes the user a managed member with role, in tx; their accounts
 // join the organization with them.
 func Join(tx *gorm.DB, userID, orgID int64, role users.Role, now time.Time) error {
-	return JoinAll(tx, []int64{userID}, orgID, role, now)
+	_, err := JoinAll(tx, []int64{userID}, orgID, role, now)
+	return err
 }
 
 // JoinAll makes the users managed members with role, in tx, in a few
-// statements whatever their number; their accounts join with them.
-func JoinAll(tx *gorm.DB, userIDs []int64, orgID int64, role users.Role, now time.Time) error {
+// statements whatever their number; their accounts join with them. It
+// returns the ids of the accounts that joined, by owner, in order.
+func JoinAll(tx *gorm.DB, userIDs []int64, orgID int64, role users.Role, now time.Time) (map[int64][]string, error) {
 	if len(userIDs) == 0 {
-		return nil
+		return nil, nil
 	}
 	err := tx.Model(&users.User{}).Where("id IN ?", userIDs).
 		Updates(map[string]any{"organization_id": orgID, "role": role, "joined_at": now}).Error
 	if err != nil {
-		return fmt.Errorf("orgs: unable to add %s to organization %d: %w", text.Count(len(userIDs), "user"), orgID, err)
+		return nil, fmt.Errorf("orgs: unable to add %s to organization %d: %w", text.Count(len(userIDs), "user"), orgID, err)
 	}
-	err = tx.Model(&users.Account{}).Where("owner_id IN ?", userIDs).Update("organization_id", orgID).Error
+	rows, err := tx.Raw("UPDATE accounts SET organization_id = ? WHERE owner_id IN ? RETURNING owner_id, id", orgID, userIDs).Rows()
 	if err != nil {
-		return fmt.Errorf("orgs: unable to move the accounts of %s: %w", text.Count(len(userIDs), "user"), err)
+		return nil, fmt.Errorf("orgs: unable to move the accounts of %s: %w", text.Count(len(userIDs), "user"), err)
 	}
-	return nil
+	defer rows.Close()
+	moved := make(map[int64][]string, len(userIDs))
+	for rows.Next() {
+		var owner int64
+		var id string
+		if err := rows.Scan(&owner, &id); err != nil {
+			return nil, fmt.Errorf("orgs: unable to read the accounts moved: %w", err)
+		}
+		moved[owner] = append(moved[owner], id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("orgs: unable to move the accounts of %s: %w", text.Count(len(userIDs), "user"), err)
+	}
+	for _, ids := range moved {
+		slices.Sort(ids)
+	}
+	return moved, nil
 }
 
 // Removed is what RemoveMembers did.

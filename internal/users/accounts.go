@@ -64,20 +64,6 @@ func (s *Service) Accounts(ctx context.Context, userID int64) ([]Account, error)
 	return out, nil
 }
 
-// AccountIDs returns the ids of the accounts each of these users owns,
-// in order.
-func AccountIDs(db *gorm.DB, ownerIDs []int64) (map[int64][]string, error) {
-	var accounts []Account
-	if err := db.Select("id, owner_id").Where("owner_id IN ?", ownerIDs).Order("id").Find(&accounts).Error; err != nil {
-		return nil, fmt.Errorf("users: unable to read accounts: %w", err)
-	}
-	out := make(map[int64][]string, len(ownerIDs))
-	for _, a := range accounts {
-		out[a.OwnerID] = append(out[a.OwnerID], a.ID)
-	}
-	return out, nil
-}
-
 // AccountsOf returns the accounts each of these users owns in the
 // organization, oldest first: those a removal from it hands to its Owner.
 func AccountsOf(db *gorm.DB, orgID int64, ownerIDs []int64) (map[int64][]Account, error) {
