@@ -1,9 +1,12 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"database/sql"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,6 +17,7 @@ import (
 	"gorm.io/gorm"
 
 	"admincenter/internal/apperr"
+	"admincenter/internal/domains"
 	"admincenter/internal/orgs"
 	"admincenter/internal/paths"
 	"admincenter/internal/sessionstore"
@@ -29,6 +33,7 @@ const (
 	keySession = "session"
 	keyUser    = "user"
 	keyOrg     = "organization"
+	keyNotices = "notices"
 )
 
 // newSessionStore keeps sessions in the database, so every instance sees
@@ -56,28 +61,64 @@ func (s *Server) withSession(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // loadSession reads the session and the signed-in user, if any, without
-// writing anything.
+// writing anything: one statement reads the session, its person, their
+// organization and its notices.
 func (s *Server) loadSession(c echo.Context) error {
-	sess, err := s.sessions.Get(c.Request(), sessionCookie)
+	var p person
+	sess, err := s.sessions.Open(c.Request(), sessionCookie, func(id string, now time.Time) (string, bool, error) {
+		return s.readPerson(c.Request().Context(), id, now, &p)
+	})
 	if err != nil {
 		return err
 	}
 	c.Set(keySession, sess)
 	id, ok := sess.Values["uid"].(int64)
-	if !ok {
-		return nil
-	}
 	authAt, _ := sess.Values["auth_at"].(int64)
-	u, org, err := s.Orgs.Person(c.Request().Context(), id)
-	switch {
-	case apperr.CodeOf(err) == apperr.NotFound:
-	case err != nil:
-		return err
-	case u.Active() && !time.Unix(0, authAt).Before(u.SessionsValidAfter):
-		c.Set(keyUser, u)
-		c.Set(keyOrg, org)
+	if ok && p.user.ID == id && p.user.Active() && !time.Unix(0, authAt).Before(p.user.SessionsValidAfter) {
+		c.Set(keyUser, p.user)
+		c.Set(keyOrg, p.org)
+		c.Set(keyNotices, p.notices)
 	}
 	return nil
+}
+
+// person is what every page reads with its session.
+type person struct {
+	user    users.User
+	org     orgs.Organization
+	notices domains.Notices
+}
+
+// readPerson reads the session with this id, unexpired at now, with its
+// user, their organization and its notices, into p; the user and the
+// organization are zero when the session has none.
+func (s *Server) readPerson(ctx context.Context, id string, now time.Time, p *person) (string, bool, error) {
+	notices, args := s.Domains.NoticesSQL("users.organization_id")
+	row := s.DB.WithContext(ctx).Raw(`SELECT sessions.data, `+users.Columns+`,
+			organizations.name, organizations.created_at, organizations.bulk_import, `+notices+`
+		FROM sessions
+		LEFT JOIN users ON users.id = sessions.user_id
+		LEFT JOIN organizations ON organizations.id = users.organization_id
+		WHERE sessions.id = ? AND sessions.expires_at > ?`, append(args, id, now)...).Row()
+	var (
+		data    string
+		orgName *string
+		orgAt   *time.Time
+		bulk    *bool
+	)
+	dest := append([]any{&data}, p.user.Fields()...)
+	dest = append(dest, &orgName, &orgAt, &bulk)
+	err := row.Scan(append(dest, p.notices.Fields()...)...)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", false, nil
+	case err != nil:
+		return "", false, err
+	}
+	if orgName != nil {
+		p.org = orgs.Organization{ID: p.user.OrgID(), Name: *orgName, CreatedAt: *orgAt, BulkImport: *bulk}
+	}
+	return data, true, nil
 }
 
 func session(c echo.Context) *sessions.Session { return c.Get(keySession).(*sessions.Session) }
@@ -93,6 +134,13 @@ func currentUser(c echo.Context) (users.User, bool) {
 func organization(c echo.Context) orgs.Organization {
 	org, _ := c.Get(keyOrg).(orgs.Organization)
 	return org
+}
+
+// notices says what the pages of the signed-in person's organization
+// have to tell (none for a visitor).
+func notices(c echo.Context) domains.Notices {
+	n, _ := c.Get(keyNotices).(domains.Notices)
+	return n
 }
 
 // mustUser returns the signed-in user on routes behind requireUser.

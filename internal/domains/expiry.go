@@ -267,6 +267,27 @@ func (s *Service) resumeExpiries(ctx context.Context) error {
 // at the end of its grace period.
 const expiryNoticeFor = 14 * 24 * time.Hour
 
+// Notices says whether an organization has something its Admin Center
+// pages tell of: a domain in re-validation (the banner on every page) or
+// a domain deleted lately at the end of its grace period (the Domains
+// list). Read with the signed-in person (NoticesSQL), it spares the pages
+// of an organization with neither a statement for each.
+type Notices struct {
+	Revalidating bool // Warnings has something to say
+	Expired      bool // RecentExpiries may have something to say
+}
+
+// NoticesSQL is Notices as two SQL expressions over the organization id
+// column org, with their arguments, to read into Notices.Fields.
+func (s *Service) NoticesSQL(org string) (string, []any) {
+	return `EXISTS (SELECT 1 FROM domains WHERE domains.organization_id = ` + org + ` AND domains.status = ?),
+		EXISTS (SELECT 1 FROM domain_expiries WHERE domain_expiries.organization_id = ` + org + ` AND domain_expiries.started_at > ?)`,
+		[]any{Revalidating, s.Now().Add(-expiryNoticeFor)}
+}
+
+// Fields are where the expressions of NoticesSQL are read into.
+func (n *Notices) Fields() []any { return []any{&n.Revalidating, &n.Expired} }
+
 // ExpiryNotice is a domain deleted at the end of its grace period, as the
 // Domains list tells it for a while: when, how many of the users it
 // removed are not back yet, and the domain of that name the organization

@@ -92,32 +92,6 @@ func Lookup(db *gorm.DB, id int64) (Organization, error) {
 	return org, nil
 }
 
-// Person returns a user and the organization that manages them (the zero
-// Organization if none), in one query: every signed-in page needs both.
-func (s *Service) Person(ctx context.Context, userID int64) (users.User, Organization, error) {
-	var row struct {
-		users.User
-		OrgName       *string
-		OrgCreatedAt  *time.Time
-		OrgBulkImport *bool
-	}
-	err := s.DB.WithContext(ctx).Model(&users.User{}).
-		Select("users.*, organizations.name AS org_name, organizations.created_at AS org_created_at, organizations.bulk_import AS org_bulk_import").
-		Joins("LEFT JOIN organizations ON organizations.id = users.organization_id").
-		Where("users.id = ?", userID).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return users.User{}, Organization{}, apperr.New(apperr.NotFound, "No such user.")
-	}
-	if err != nil {
-		return users.User{}, Organization{}, fmt.Errorf("orgs: unable to read user %d: %w", userID, err)
-	}
-	var org Organization
-	if row.OrgName != nil {
-		org = Organization{ID: row.OrgID(), Name: *row.OrgName, CreatedAt: *row.OrgCreatedAt, BulkImport: *row.OrgBulkImport}
-	}
-	return row.User, org, nil
-}
-
 // WithBulkImport selects the ids of the organizations with Bulk User
 // Import on, as a subquery.
 func WithBulkImport(db *gorm.DB) *gorm.DB {

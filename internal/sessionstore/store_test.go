@@ -119,3 +119,37 @@ func TestDatabaseErrorIsAnError(t *testing.T) {
 		}
 	})
 }
+
+// Values read back as they were kept: strings, int64s and lists of them
+// (flashes); the user's id is kept in user_id too, for statements that
+// join a session to its user. Any other kind of value is refused when
+// saved rather than read back as something else.
+func TestValuesKeepTheirKinds(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		clk := clock.NewFake(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+		st := newStore(db, clk)
+		sess, _ := st.New(request(nil), "s")
+		sess.Values["uid"] = int64(1) << 60
+		sess.Values["auth_at"] = int64(-5)
+		sess.Values["csrf"] = "tök\"en"
+		sess.AddFlash("info\x00news")
+		cookie := save(t, st, request(nil), sess)
+		var user *int64
+		db.Table("sessions").Select("user_id").Where("id = ?", sess.ID).Scan(&user)
+		if user == nil || *user != int64(1)<<60 {
+			t.Errorf("user_id %v, want the uid value", user)
+		}
+		got, err := st.New(request(cookie), "s")
+		if err != nil || got.Values["uid"] != int64(1)<<60 || got.Values["auth_at"] != int64(-5) || got.Values["csrf"] != "tök\"en" {
+			t.Fatalf("loaded %v %#v", err, got.Values)
+		}
+		if fl := got.Flashes(); len(fl) != 1 || fl[0] != "info\x00news" {
+			t.Errorf("flashes %#v", fl)
+		}
+
+		got.Values["n"] = 3 // an int, not an int64
+		if err := st.Save(request(cookie), httptest.NewRecorder(), got); err == nil {
+			t.Error("an int was kept, to be read back as an int64")
+		}
+	})
+}

@@ -4,6 +4,7 @@
 package users
 
 import (
+	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"net/mail"
@@ -137,4 +138,30 @@ func NormalizeEmail(s string) (string, string) {
 		return "", "Enter a valid email address, like name@example.com."
 	}
 	return s, ""
+}
+
+// Columns and Fields name a user's columns and where each is read into, in
+// the same order, for statements that scan by hand: the signed-in person
+// is read on every page. A destination reads NULL as its zero value, so
+// that a LEFT JOIN that finds no user reads as the zero User.
+const Columns = `users.id, users.email, users.name, users.password_hash, users.email_verified_at, users.deactivated_at,
+	users.sessions_valid_after, users.organization_id, users.role, users.joined_at, users.created_at`
+
+func (u *User) Fields() []any {
+	return []any{orZero(&u.ID), orZero(&u.Email), orZero(&u.Name), orZero(&u.PasswordHash), &u.EmailVerifiedAt,
+		&u.DeactivatedAt, orZero(&u.SessionsValidAfter), &u.OrganizationID, &u.Role, &u.JoinedAt, orZero(&u.CreatedAt)}
+}
+
+// orZero scans a column into dst, NULL as T's zero value.
+func orZero[T any](dst *T) sql.Scanner { return nullable[T]{dst} }
+
+type nullable[T any] struct{ dst *T }
+
+func (n nullable[T]) Scan(src any) error {
+	var v sql.Null[T]
+	if err := v.Scan(src); err != nil {
+		return err
+	}
+	*n.dst = v.V
+	return nil
 }
