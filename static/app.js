@@ -95,7 +95,10 @@
       return;
     }
     form.dataset.submitted = "true";
-    form.querySelectorAll("button[type=submit]").forEach(function (b) {
+    // The button pressed, or every button of the form: a form shared by
+    // the rows of a list has its buttons in the rows (their form attribute).
+    var pressed = event.submitter ? [event.submitter] : form.querySelectorAll("button[type=submit]");
+    Array.prototype.forEach.call(pressed, function (b) {
       b.textContent = form.getAttribute("data-busy");
       b.setAttribute("aria-disabled", "true");
       b.classList.add("busy");

@@ -112,7 +112,7 @@ func TestBrowserDomainsList(t *testing.T) {
 				b.inspect("domains-deleted")
 
 				// A verified domain's Check now checks it and shows its page.
-				b.do(chromedpClickCSS(fmt.Sprintf(`form[action="/admin/domains/%d/verify"] button`, acme)))
+				b.do(chromedpClickCSS(fmt.Sprintf(`button[formaction="/admin/domains/%d/verify"]`, acme)))
 				b.waitText("acme.test is verified")
 				if p := b.path(); p != fmt.Sprintf("/admin/domains/%d", acme) {
 					t.Errorf("Check now led to %s", p)

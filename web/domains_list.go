@@ -31,13 +31,15 @@ func asciiIfDifferent(d domains.Domain) string {
 // the list is shown without it.
 func (s *Server) domains(c echo.Context) error {
 	given := domains.Filter{Name: c.QueryParam("name"), Status: domains.Status(c.QueryParam("status"))}
-	l, err := s.Domains.Listing(c.Request().Context(), mustUser(c).OrgID(), given)
+	l, err := s.Domains.Listing(c.Request().Context(), mustUser(c).OrgID(), given, domains.Shown)
 	if err != nil {
 		return err
 	}
-	expired, err := s.Domains.RecentExpiries(c.Request().Context(), mustUser(c).OrgID())
-	if err != nil {
-		return err
+	var expired []domains.ExpiryNotice
+	if notices(c).Expired {
+		if expired, err = s.Domains.RecentExpiries(c.Request().Context(), mustUser(c).OrgID()); err != nil {
+			return err
+		}
 	}
 	sh, err := s.shell(c, "Domains", "domains")
 	if err != nil {
@@ -58,8 +60,9 @@ func (s *Server) domains(c echo.Context) error {
 			Text: st.Counted(l.Counts[st]), Link: paths.DomainsWhere("", string(st)), Current: l.Filter.Status == st,
 		})
 	}
-	for _, d := range l.Domains {
-		v.Rows = append(v.Rows, s.domainRow(d))
+	v.Rows = make([]templates.DomainRow, len(l.Domains))
+	for i, d := range l.Domains {
+		v.Rows[i] = s.domainRow(d)
 	}
 	for _, e := range expired {
 		v.Expired = append(v.Expired, templates.ExpiredDomain{

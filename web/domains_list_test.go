@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -159,12 +160,15 @@ func TestDomainsListBadFilters(t *testing.T) {
 	})
 }
 
-// verifyForm returns the method a row's Verify form sends and its button.
+// verifyForm returns the method a row's check sends and its button: the
+// button posts the list's one verify form, with its CSRF token, to the
+// row's domain.
 func verifyForm(t *testing.T, r response, id int64) (method, button string) {
 	t.Helper()
-	m := regexp.MustCompile(fmt.Sprintf(`(?s)<form method="post" action="/admin/domains/%d/verify"[^>]*>.*?name="method" value="([a-z]+)">.*?>([^<]+)</button>`, id)).FindStringSubmatch(r.body)
+	regexpFind(t, r.body, `<form id="verify-domain" method="post"[^>]*>\s*<input type="hidden" name="_csrf" value="([^"]+)"`)
+	m := regexp.MustCompile(fmt.Sprintf(`<button [^>]*type="submit" form="verify-domain" formaction="/admin/domains/%d/verify" name="method" value="([a-z]+)"[^>]*>([^<]+)</button>`, id)).FindStringSubmatch(r.body)
 	if m == nil {
-		t.Fatalf("no Verify form for %d in:\n%s", id, r.body)
+		t.Fatalf("no Verify button for %d in:\n%s", id, r.body)
 	}
 	return m[1], m[2]
 }
@@ -371,5 +375,50 @@ func TestAddBackAfterAnExpiry(t *testing.T) {
 		if !a.user("ava.adams@acme.test").Managed() {
 			t.Error("Ava was not added back")
 		}
+	})
+}
+
+// countStatements counts the statements run on db from now on.
+func countStatements(t *testing.T, db *gorm.DB) *atomic.Int64 {
+	t.Helper()
+	var n atomic.Int64
+	count := func(*gorm.DB) { n.Add(1) }
+	cb := db.Callback()
+	for _, err := range []error{
+		cb.Query().After("gorm:query").Register("test:count", count),
+		cb.Row().After("gorm:row").Register("test:count", count),
+		cb.Raw().After("gorm:raw").Register("test:count", count),
+		cb.Create().After("gorm:create").Register("test:count", count),
+		cb.Update().After("gorm:update").Register("test:count", count),
+		cb.Delete().After("gorm:delete").Register("test:count", count),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &n
+}
+
+// A signed-in page reads the session, the person, their organization and
+// whether it has anything to warn about in one statement; the Domains list
+// then reads its domains in one more. A domain in re-validation brings its
+// banner back, and a lately deleted domain its notice.
+func TestDomainsPageReadsInTwoStatements(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		a := newApp(t, db)
+		c := a.client()
+		c.login("owner@acme.test")
+		addDomain(t, c, "initech.test")
+		c.get(paths.Domains) // shows, and so forgets, the flash that saves the session
+		n := countStatements(t, db)
+		c.get(paths.Domains).want(t, http.StatusOK, "initech.test")
+		if got := n.Load(); got != 2 {
+			t.Errorf("the Domains page ran %d statements, want 2", got)
+		}
+
+		db.Model(&domains.Domain{}).Where("name = ?", "initech.test").Updates(map[string]any{
+			"status": domains.Revalidating, "deadline_at": time.Now().Add(12 * 24 * time.Hour), "revalidation_started_at": time.Now()})
+		c.get(paths.Users).want(t, http.StatusOK, "initech.test needs re-validation")
+		c.get(paths.Domains).want(t, http.StatusOK, "initech.test needs re-validation")
 	})
 }

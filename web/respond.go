@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -35,7 +36,9 @@ func render(c echo.Context, status int, page templ.Component) error {
 	if err := page.Render(c.Request().Context(), buf); err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set(echo.HeaderContentLength, strconv.Itoa(buf.Len())) // one write, not chunks (compression drops it)
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
@@ -186,7 +189,7 @@ func (s *Server) shell(c echo.Context, title, nav string) (templates.Shell, erro
 	u := mustUser(c)
 	orgName := organization(c).Name
 	sh := templates.Shell{Title: title, Nav: nav, UserName: u.Name, UserEmail: u.Email, CanAdmin: u.CanAdminister(), OrgName: orgName}
-	if u.CanAdminister() {
+	if u.CanAdminister() && notices(c).Revalidating {
 		warnings, err := s.Domains.Warnings(c.Request().Context(), u.OrgID())
 		if err != nil {
 			return sh, err

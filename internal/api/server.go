@@ -93,7 +93,7 @@ func (s *Server) ListDomains(ctx context.Context, r ListDomainsRequestObject) (L
 	if r.Params.Status != nil {
 		f.Status = domains.Status(*r.Params.Status)
 	}
-	l, err := s.Domains.Listing(ctx, org(ctx), f)
+	l, err := s.Domains.Listing(ctx, org(ctx), f, domains.Whole)
 	if err != nil {
 		return nil, err
 	}

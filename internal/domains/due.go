@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"admincenter/internal/audit"
 	"admincenter/internal/database"
@@ -126,13 +125,11 @@ func (s *Service) claim(ctx context.Context, n int) ([]Domain, error) {
 				break
 			}
 			ids := database.SkipLocked(due.where.Model(&Domain{}).Select("id").Order(due.order).Limit(n - len(batch)))
-			var claimed []Domain
-			err := tx.Model(&claimed).Clauses(clause.Returning{}).Where("id IN (?)", ids).
-				Update("lease_until", now.Add(s.lease())).Error
-			if err != nil {
+			var err error
+			// Claimed rows hold a lease now: the next kind cannot take them again.
+			if batch, err = leaseRows(tx, ids, now.Add(s.lease()), batch); err != nil {
 				return err
 			}
-			batch = append(batch, claimed...) // claimed rows hold a lease now: the next kind cannot take them again
 		}
 		return nil
 	})
@@ -140,6 +137,36 @@ func (s *Service) claim(ctx context.Context, n int) ([]Domain, error) {
 		return nil, fmt.Errorf("domains: unable to claim due work: %w", err)
 	}
 	return batch, nil
+}
+
+// claimColumns and claimFields are what a claimed domain's work reads of
+// it: its check's target, the state that says which work is due, and its
+// organization (for the tokens a mistaken record may hold). Recording a
+// result reads the domain again, locked. A sweep claims thousands, so
+// they are few and scanned by hand.
+const claimColumns = "id, organization_id, name, token, file_name, method, status, verified_method, next_check_at, deadline_at"
+
+func (d *Domain) claimFields() []any {
+	return []any{&d.ID, &d.OrganizationID, &d.Name, &d.Token, &d.FileName, (*string)(&d.Method), (*string)(&d.Status),
+		(*string)(&d.VerifiedMethod), &d.NextCheckAt, &d.DeadlineAt}
+}
+
+// leaseRows leases the domains ids selects until the time given and
+// appends them to batch.
+func leaseRows(tx *gorm.DB, ids *gorm.DB, until time.Time, batch []Domain) ([]Domain, error) {
+	rows, err := tx.Raw("UPDATE domains SET lease_until = ? WHERE id IN (?) RETURNING "+claimColumns, until, ids).Rows()
+	if err != nil {
+		return batch, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d Domain
+		if err := rows.Scan(d.claimFields()...); err != nil {
+			return batch, err
+		}
+		batch = append(batch, d)
+	}
+	return batch, rows.Err()
 }
 
 // Backlog counts the domains with work due and not claimed.

@@ -95,12 +95,13 @@ type Listing struct {
 
 // Listing returns the organization's domains that pass the filter, and
 // how many it has in each status. The filter is applied by the database.
-func (s *Service) Listing(ctx context.Context, orgID int64, f Filter) (Listing, error) {
+// Each domain has the columns cols reads.
+func (s *Service) Listing(ctx context.Context, orgID int64, f Filter, cols Columns) (Listing, error) {
 	l := Listing{Filter: f}
 	l.Refused = l.Filter.check()
 	db := s.DB.WithContext(ctx)
 	var err error
-	if l.Domains, err = find(db, orgID, l.Filter); err != nil {
+	if l.Domains, err = find(db, orgID, l.Filter, cols); err != nil {
 		return l, err
 	}
 	// Unfiltered, the list holds every domain: count them from it rather
@@ -152,7 +153,7 @@ var likeEscape = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 // find returns the organization's domains that pass f, by name. Names
 // are stored in lower case, both forms (see Normalize); the search is
 // lowered here, since SQLite's LOWER knows only ASCII.
-func find(db *gorm.DB, orgID int64, f Filter) ([]Domain, error) {
+func find(db *gorm.DB, orgID int64, f Filter, cols Columns) ([]Domain, error) {
 	q := db.Where("organization_id = ?", orgID)
 	if f.Name != "" {
 		like := "%" + likeEscape.Replace(strings.ToLower(f.Name)) + "%"
@@ -161,7 +162,7 @@ func find(db *gorm.DB, orgID int64, f Filter) ([]Domain, error) {
 	if f.Status != "" {
 		q = q.Where("status = ?", f.Status)
 	}
-	rows, err := q.Model(&Domain{}).Select(domainColumns).Order("name").Rows()
+	rows, err := q.Model(&Domain{}).Select(cols.names).Order("name").Rows()
 	if err != nil {
 		return nil, fmt.Errorf("domains: unable to list the domains of %d: %w", orgID, err)
 	}
@@ -169,7 +170,7 @@ func find(db *gorm.DB, orgID int64, f Filter) ([]Domain, error) {
 	var out []Domain
 	for rows.Next() {
 		var d Domain
-		if err := rows.Scan(d.fields()...); err != nil {
+		if err := rows.Scan(cols.fields(&d)...); err != nil {
 			return nil, fmt.Errorf("domains: unable to read the domains of %d: %w", orgID, err)
 		}
 		out = append(out, d)
@@ -180,10 +181,31 @@ func find(db *gorm.DB, orgID int64, f Filter) ([]Domain, error) {
 	return out, nil
 }
 
-// domainColumns and fields name a domain's columns and where each is read
-// into, in the same order: the list of up to a hundred domains is read on
-// every Domains page, and scanning it by hand costs a fraction of GORM's
-// reflection (see BENCHMARKS.md).
+// Columns are what a listing reads of each domain: their names and where
+// each is read into, in the same order. The list of up to a hundred
+// domains is read on every Domains page, and scanning it by hand costs a
+// fraction of GORM's reflection (see BENCHMARKS.md).
+type Columns struct {
+	names  string
+	fields func(*Domain) []any
+}
+
+var (
+	Whole = Columns{domainColumns, (*Domain).fields}
+	// Shown are the columns the Domains list shows, and its counts and
+	// notes need.
+	Shown = Columns{shownColumns, (*Domain).shownFields}
+)
+
+const shownColumns = `id, name, unicode_name, method, status, verified_at, verified_method, last_checked_at, next_check_at,
+	deadline_at, inconclusive_since`
+
+func (d *Domain) shownFields() []any {
+	return []any{&d.ID, &d.Name, &d.UnicodeName, (*string)(&d.Method), (*string)(&d.Status), &d.VerifiedAt,
+		(*string)(&d.VerifiedMethod), &d.LastCheckedAt, &d.NextCheckAt, &d.DeadlineAt, &d.InconclusiveSince}
+}
+
+// domainColumns and fields are every column of a domain.
 const domainColumns = `id, organization_id, name, unicode_name, token, file_name, method, status, verified_at,
 	verified_method, last_checked_at, next_check_at, window_ends_at, window_step, lease_until, created_by,
 	created_at, signup_policy, revalidation_started_at, deadline_at, inconclusive_since, warned_first_at, warned_last_at`

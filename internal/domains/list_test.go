@@ -73,7 +73,7 @@ func TestListing(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				got, err := f.svc.Listing(f.ctx, acme.ID, tc.filter)
+				got, err := f.svc.Listing(f.ctx, acme.ID, tc.filter, domains.Whole)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -89,7 +89,7 @@ func TestListing(t *testing.T) {
 		}
 		// An organization without domains counts zero of each.
 		empty, _ := f.Org(t, "Initech", "ian@initech.test")
-		got, err := f.svc.Listing(f.ctx, empty.ID, domains.Filter{})
+		got, err := f.svc.Listing(f.ctx, empty.ID, domains.Filter{}, domains.Whole)
 		zero := domains.Counts{domains.Verified: 0, domains.Pending: 0, domains.Revalidating: 0, domains.Failed: 0}
 		if err != nil || len(got.Domains) != 0 || !reflect.DeepEqual(got.Counts, zero) || got.Counts.Total() != 0 {
 			t.Fatalf("empty organization: %+v, %v", got, err)

@@ -100,7 +100,7 @@ func (s *Service) Add(ctx context.Context, actorID int64, input string) (Domain,
 
 // List returns the organization's domains by name; Listing filters them.
 func (s *Service) List(ctx context.Context, orgID int64) ([]Domain, error) {
-	return find(s.DB.WithContext(ctx), orgID, Filter{})
+	return find(s.DB.WithContext(ctx), orgID, Filter{}, Whole)
 }
 
 // Get returns one domain of the organization; other organizations'

@@ -100,11 +100,14 @@ const (
 )
 
 // Time writes a moment: "4 Dec 2026 10:00 UTC"; the zero time is "—".
-func Time(t time.Time) string {
+func Time(t time.Time) string { return string(AppendTime(nil, t)) }
+
+// AppendTime appends Time of t to b, for pages that write many moments.
+func AppendTime(b []byte, t time.Time) []byte {
 	if t.IsZero() {
-		return "—"
+		return append(b, "—"...)
 	}
-	return t.UTC().Format(timeLayout)
+	return t.UTC().AppendFormat(b, timeLayout)
 }
 
 // TimeOf is Time of a moment that may be absent: nil is "—".
