@@ -1,8 +1,8 @@
-// Command dnsbare sends the same TXT queries as a sweep of domain checks,
+// Command sweep, the floor of the re-check sweep, sends the same TXT queries as a sweep of domain checks,
 // with nothing else: no database, no parsing of proofs. It is the yardstick
 // the re-check sweep is measured against (see BENCHMARKS.md).
 //
-//	go run ./bench/dnsbare -server 127.0.0.1:5353 -n 10000 -c 16 -name '_twilio.sweep%d.example'
+//	go run ./bench/floors/sweep -server 127.0.0.1:5353 -n 10000 -c 16 -name '_twilio.sweep%d.example'
 package main
 
 import (
