@@ -162,6 +162,16 @@ func ForNoKeyUpdate(db *gorm.DB) *gorm.DB {
 	return db.Clauses(clause.Locking{Strength: noKeyUpdate})
 }
 
+// ForNoKeyUpdateOf is ForNoKeyUpdate for a query that joins tables: only
+// the rows it reads of table are locked, so that the others are locked, or
+// not, in their own turn.
+func ForNoKeyUpdateOf(db *gorm.DB, table string) *gorm.DB {
+	if IsSQLite(db) {
+		return db
+	}
+	return db.Clauses(clause.Locking{Strength: noKeyUpdate, Table: clause.Table{Name: table}})
+}
+
 // ForUpdate locks the rows a query reads for a change of their keys: a
 // delete.
 func ForUpdate(db *gorm.DB) *gorm.DB {

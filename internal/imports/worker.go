@@ -307,7 +307,8 @@ type person struct {
 
 // classify reads and locks the next users waiting in the report, in the
 // order of their ids, and decides again, in the same statement, whether
-// each can be imported as they are now.
+// each can be imported as they are now. The report's rows are not locked
+// here: they come after the accounts in the lock order.
 func classify(tx *gorm.DB, imp Import) (batch, error) {
 	b := batch{skip: map[Reason][]int64{}}
 	q := tx.Model(&Row{}).Select("users.id, users.email, users.name, ?", reasonNow(imp.OrganizationID, imp.DomainName)).
@@ -315,7 +316,7 @@ func classify(tx *gorm.DB, imp Import) (batch, error) {
 		Where("import_users.import_id = ? AND import_users.outcome = ? AND import_users.user_id > ? AND users.id > ?",
 			imp.ID, Waiting, imp.CursorID, imp.CursorID).
 		Order("users.id").Limit(importBatch)
-	rows, err := database.ForNoKeyUpdate(q).Rows()
+	rows, err := database.ForNoKeyUpdateOf(q, "users").Rows()
 	if err != nil {
 		return b, fmt.Errorf("unable to lock the next users: %w", err)
 	}
@@ -367,14 +368,19 @@ func (s *Service) apply(tx *gorm.DB, imp *Import, org orgs.Organization, d domai
 			audit.Target{Type: "user", ID: strconv.FormatInt(u.id, 10), Label: u.email}, details)
 		emails[i] = mail.Imported(u.email, u.name, org.Name, d.UnicodeName, imp.StartedByEmail, len(accounts[u.id]))
 	}
-	if err := settle(tx, imp.ID, take, Done, "", now); err != nil {
-		return err
-	}
+	// The skipped first: the rows of the batch still waiting after them,
+	// up to its last user, are then those of the users it took.
 	for reason, ids := range b.skip {
-		if err := settle(tx, imp.ID, ids, Skipped, reason, now); err != nil {
+		if err := settle(tx.Where("user_id IN ?", ids), imp.ID, Skipped, reason, now); err != nil {
 			return err
 		}
 		imp.Skipped += len(ids)
+	}
+	if len(take) > 0 {
+		in := tx.Where("outcome = ? AND user_id > ? AND user_id <= ?", Waiting, imp.CursorID, b.last)
+		if err := settle(in, imp.ID, Done, "", now); err != nil {
+			return err
+		}
 	}
 	if err := audit.RecordAll(tx, entries); err != nil {
 		return err
@@ -386,11 +392,9 @@ func (s *Service) apply(tx *gorm.DB, imp *Import, org orgs.Organization, d domai
 	return nil
 }
 
-func settle(tx *gorm.DB, importID int64, userIDs []int64, outcome Outcome, reason Reason, now time.Time) error {
-	if len(userIDs) == 0 {
-		return nil
-	}
-	err := tx.Model(&Row{}).Where("import_id = ? AND user_id IN ?", importID, userIDs).
+// settle records the outcome of the report's rows that q selects.
+func settle(q *gorm.DB, importID int64, outcome Outcome, reason Reason, now time.Time) error {
+	err := q.Model(&Row{}).Where("import_id = ?", importID).
 		Updates(map[string]any{"outcome": outcome, "outcome_reason": reason, "done_at": now}).Error
 	if err != nil {
 		return fmt.Errorf("unable to record outcomes: %w", err)
