@@ -167,10 +167,13 @@ func find(db *gorm.DB, orgID int64, f Filter, cols Columns) ([]Domain, error) {
 		return nil, fmt.Errorf("domains: unable to list the domains of %d: %w", orgID, err)
 	}
 	defer rows.Close()
-	var out []Domain
+	// One domain is scanned into and copied out: every column is written
+	// on each row, and a moment is read into a new time.Time each time.
+	out := make([]Domain, 0, Limit)
+	var d Domain
+	dest := cols.fields(&d)
 	for rows.Next() {
-		var d Domain
-		if err := rows.Scan(cols.fields(&d)...); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("domains: unable to read the domains of %d: %w", orgID, err)
 		}
 		out = append(out, d)
