@@ -93,7 +93,7 @@ func appendWhen(b []byte, t *time.Time) []byte {
 		return append(b, "—"...)
 	}
 	b = append(b, `<time datetime="`...)
-	b = t.UTC().AppendFormat(b, time.RFC3339)
+	b = text.AppendISO(b, *t)
 	b = append(b, `">`...)
 	b = text.AppendTime(b, *t)
 	return append(b, `</time>`...)
@@ -104,23 +104,12 @@ func appendWhen(b []byte, t *time.Time) []byte {
 func appendEscaped(b []byte, s string) []byte {
 	last := 0
 	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		case '"':
-			esc = "&#34;"
-		case '\'':
-			esc = "&#39;"
-		default:
-			continue
+		if esc := htmlEscapes[s[i]]; esc != "" {
+			b = append(append(b, s[last:i]...), esc...)
+			last = i + 1
 		}
-		b = append(append(b, s[last:i]...), esc...)
-		last = i + 1
 	}
 	return append(b, s[last:]...)
 }
+
+var htmlEscapes = [256]string{'&': "&amp;", '<': "&lt;", '>': "&gt;", '"': "&#34;", '\'': "&#39;"}

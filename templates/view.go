@@ -105,7 +105,7 @@ func (p Pager) summary() string {
 	return fmt.Sprintf("%s · page %d of %d", text.Count(p.Total, p.Noun), p.Number, p.Pages)
 }
 
-func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+func isoTime(t time.Time) string { return string(text.AppendISO(nil, t)) }
 
 func itoa[T ~int | ~int64](n T) string { return strconv.FormatInt(int64(n), 10) }
 

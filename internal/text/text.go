@@ -102,13 +102,55 @@ const (
 // Time writes a moment: "4 Dec 2026 10:00 UTC"; the zero time is "—".
 func Time(t time.Time) string { return string(AppendTime(nil, t)) }
 
-// AppendTime appends Time of t to b, for pages that write many moments.
+// AppendTime appends Time of t to b, for pages that write many moments:
+// it writes the layout's digits itself, several times faster than Format.
 func AppendTime(b []byte, t time.Time) []byte {
 	if t.IsZero() {
 		return append(b, "—"...)
 	}
-	return t.UTC().AppendFormat(b, timeLayout)
+	t = t.UTC()
+	y, m, d := t.Date()
+	if y < 1000 || y > 9999 {
+		return t.AppendFormat(b, timeLayout)
+	}
+	hh, mm, _ := t.Clock()
+	b = strconv.AppendInt(b, int64(d), 10)
+	b = append(b, ' ')
+	b = append(b, m.String()[:3]...)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(y), 10)
+	b = append(b, ' ')
+	b = appendTwo(b, hh)
+	b = append(b, ':')
+	b = appendTwo(b, mm)
+	return append(b, " UTC"...)
 }
+
+// AppendISO appends t in UTC as RFC 3339 ("2026-12-04T10:00:00Z"), as
+// machines read it (a <time> element's datetime), as fast as AppendTime.
+func AppendISO(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	y, m, d := t.Date()
+	if y < 1000 || y > 9999 {
+		return t.AppendFormat(b, time.RFC3339)
+	}
+	hh, mm, ss := t.Clock()
+	b = strconv.AppendInt(b, int64(y), 10)
+	b = append(b, '-')
+	b = appendTwo(b, int(m))
+	b = append(b, '-')
+	b = appendTwo(b, d)
+	b = append(b, 'T')
+	b = appendTwo(b, hh)
+	b = append(b, ':')
+	b = appendTwo(b, mm)
+	b = append(b, ':')
+	b = appendTwo(b, ss)
+	return append(b, 'Z')
+}
+
+// appendTwo appends n, 0 to 99, in two digits.
+func appendTwo(b []byte, n int) []byte { return append(b, byte('0'+n/10), byte('0'+n%10)) }
 
 // TimeOf is Time of a moment that may be absent: nil is "—".
 func TimeOf(t *time.Time) string {

@@ -76,3 +76,30 @@ func TestQuote(t *testing.T) {
 		}
 	}
 }
+
+// The moments written digit by digit read as Format writes them, in any
+// zone, at any second, and in the years Format pads differently.
+func TestAppendTimeIsFormat(t *testing.T) {
+	zone := time.FixedZone("UTC+5:30", 5*3600+1800)
+	for _, at := range []time.Time{
+		time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC),
+		time.Date(2026, 1, 9, 3, 7, 59, 999999999, zone),
+		time.Date(1999, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(12, 2, 3, 4, 5, 6, 0, time.UTC),
+		time.Date(10000, 2, 3, 4, 5, 6, 0, time.UTC),
+		time.Unix(1<<31, 0),
+	} {
+		if got, want := string(AppendTime([]byte("x"), at)), "x"+at.UTC().Format("2 Jan 2006 15:04 UTC"); got != want {
+			t.Errorf("AppendTime(%v) = %q, want %q", at, got, want)
+		}
+		if got, want := string(AppendISO(nil, at)), at.UTC().Format(time.RFC3339); got != want {
+			t.Errorf("AppendISO(%v) = %q, want %q", at, got, want)
+		}
+	}
+	for i := range 10000 {
+		at := time.Unix(int64(i)*97_531_357, 0)
+		if got, want := string(AppendISO(AppendTime(nil, at), at)), at.UTC().Format("2 Jan 2006 15:04 UTC")+at.UTC().Format(time.RFC3339); got != want {
+			t.Fatalf("%v: %q, want %q", at, got, want)
+		}
+	}
+}
