@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	_ "net/http/pprof" // served only with --debug-addr
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -120,15 +119,6 @@ func (m *Main) seedDemo(ctx context.Context) error {
 	return nil
 }
 
-// serveGOGC is the garbage collector's target for the server unless the
-// operator sets GOGC: the heap may grow to five times what is live, not
-// twice. The server's live heap is small (tens of MB) and each page
-// allocates as it renders, so with Go's default it collected several
-// hundred times a second under load; this served 30 % more Domains pages
-// a second on the same CPU (BENCHMARKS.md). GOMEMLIMIT, when set, still
-// caps the heap.
-const serveGOGC = 400
-
 // Serve runs the Admin Center until ctx ends.
 func (m *Main) Serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -137,9 +127,6 @@ func (m *Main) Serve(ctx context.Context, args []string) error {
 	debugAddr := fs.String("debug-addr", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; never expose it")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
-	}
-	if m.Getenv("GOGC") == "" {
-		debug.SetGCPercent(serveGOGC)
 	}
 	defer m.Close()
 	ctx, stop := context.WithCancel(ctx)
@@ -207,10 +194,10 @@ func (m *Main) newServer(ctx context.Context) (*app.Services, *web.Server, error
 
 // serveDebug serves Go's profiler on addr until the returned func is called.
 func serveDebug(addr string) (stop func()) {
-	profiler := &http.Server{Addr: addr, Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
+	debug := &http.Server{Addr: addr, Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
 	slog.Warn("debug: serving the profiler", "addr", addr)
-	go profiler.ListenAndServe()
-	return func() { profiler.Close() }
+	go debug.ListenAndServe()
+	return func() { debug.Close() }
 }
 
 // startBackground starts, in wg, the background work of this instance

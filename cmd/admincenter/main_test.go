@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -169,20 +168,5 @@ func TestServeAndShutDownGracefully(t *testing.T) {
 		if !strings.Contains(stderr.String(), "shutting down") {
 			t.Fatalf("no shutdown log:\n%s", stderr.String())
 		}
-		if gc := debug.SetGCPercent(100); gc != serveGOGC {
-			t.Errorf("the server ran with GOGC=%d, want %d", gc, serveGOGC)
-		}
 	})
-}
-
-// An operator's GOGC is left as the runtime read it.
-func TestServeKeepsTheOperatorsGOGC(t *testing.T) {
-	defer debug.SetGCPercent(debug.SetGCPercent(150))
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // stops as soon as it serves
-	var stdout, stderr bytes.Buffer
-	run(ctx, []string{"serve"}, env("DATABASE_URL", testdb.SQLiteURL(t), "GOGC", "150", "ADMINCENTER_ADDR", "127.0.0.1:0"), &stdout, &stderr)
-	if gc := debug.SetGCPercent(150); gc != 150 {
-		t.Errorf("GOGC=150 was changed to %d", gc)
-	}
 }
