@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -335,6 +336,34 @@ func TestInstancesShareTheWork(t *testing.T) {
 		}
 		if len(got) != 30 || len(ids) != 30 || counts[0]+counts[1] != 30 {
 			t.Errorf("received %d requests of %d events; the instances delivered %v", len(got), len(ids), counts)
+		}
+	})
+}
+
+// A poll that finds nothing due costs one statement, however many
+// senders would share the work.
+func TestAnIdlePollIsOneStatement(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
+		f := newFixture(t, db)
+		f.endpoint("/events", webhooks.Input{All: true})
+		var n atomic.Int64
+		count := func(*gorm.DB) { n.Add(1) }
+		cb := db.Callback()
+		for _, err := range []error{
+			cb.Query().After("gorm:query").Register("test:count", count),
+			cb.Row().After("gorm:row").Register("test:count", count),
+			cb.Raw().After("gorm:raw").Register("test:count", count),
+			cb.Update().After("gorm:update").Register("test:count", count),
+		} {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if sent, err := f.hooks.RunDue(f.ctx); err != nil || sent != 0 {
+			t.Fatalf("delivered %d, %v", sent, err)
+		}
+		if got := n.Load(); got != 1 {
+			t.Errorf("an idle poll ran %d statements, want 1", got)
 		}
 	})
 }
