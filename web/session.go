@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"database/sql"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"admincenter/internal/apperr"
+	"admincenter/internal/database"
 	"admincenter/internal/domains"
 	"admincenter/internal/orgs"
 	"admincenter/internal/paths"
@@ -94,25 +93,25 @@ type person struct {
 // organization are zero when the session has none.
 func (s *Server) readPerson(ctx context.Context, id string, now time.Time, p *person) (string, bool, error) {
 	notices, args := s.Domains.NoticesSQL("users.organization_id")
-	row := s.DB.WithContext(ctx).Raw(`SELECT sessions.data, `+users.Columns+`,
-			organizations.name, organizations.created_at, organizations.bulk_import, `+notices+`
-		FROM sessions
-		LEFT JOIN users ON users.id = sessions.user_id
-		LEFT JOIN organizations ON organizations.id = users.organization_id
-		WHERE sessions.id = ? AND sessions.expires_at > ?`, append(args, id, now)...).Row()
 	var (
 		data    string
+		found   bool
 		orgName *string
 		orgAt   *time.Time
 		bulk    *bool
 	)
 	dest := append([]any{&data}, p.user.Fields()...)
-	dest = append(dest, &orgName, &orgAt, &bulk)
-	err := row.Scan(append(dest, p.notices.Fields()...)...)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return "", false, nil
-	case err != nil:
+	dest = append(append(dest, &orgName, &orgAt, &bulk), p.notices.Fields()...)
+	err := database.Read(s.DB.WithContext(ctx), `SELECT sessions.data, `+users.Columns+`,
+			organizations.name, organizations.created_at, organizations.bulk_import, `+notices+`
+		FROM sessions
+		LEFT JOIN users ON users.id = sessions.user_id
+		LEFT JOIN organizations ON organizations.id = users.organization_id
+		WHERE sessions.id = ? AND sessions.expires_at > ?`, append(args, id, now), func(scan func(...any) error) error {
+		found = true
+		return scan(dest...)
+	})
+	if err != nil || !found {
 		return "", false, err
 	}
 	if orgName != nil {

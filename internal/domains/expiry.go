@@ -282,7 +282,7 @@ type Notices struct {
 func (s *Service) NoticesSQL(org string) (string, []any) {
 	return `EXISTS (SELECT 1 FROM domains WHERE domains.organization_id = ` + org + ` AND domains.status = ?),
 		EXISTS (SELECT 1 FROM domain_expiries WHERE domain_expiries.organization_id = ` + org + ` AND domain_expiries.started_at > ?)`,
-		[]any{Revalidating, s.Now().Add(-expiryNoticeFor)}
+		[]any{string(Revalidating), s.Now().Add(-expiryNoticeFor)}
 }
 
 // Fields are where the expressions of NoticesSQL are read into.

@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"admincenter/internal/apperr"
+	"admincenter/internal/database"
 	"admincenter/internal/users"
 )
 
@@ -154,31 +155,29 @@ var likeEscape = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 // are stored in lower case, both forms (see Normalize); the search is
 // lowered here, since SQLite's LOWER knows only ASCII.
 func find(db *gorm.DB, orgID int64, f Filter, cols Columns) ([]Domain, error) {
-	q := db.Where("organization_id = ?", orgID)
+	where, args := "organization_id = ?", []any{orgID}
 	if f.Name != "" {
 		like := "%" + likeEscape.Replace(strings.ToLower(f.Name)) + "%"
-		q = q.Where(`(LOWER(name) LIKE ? ESCAPE '\' OR LOWER(unicode_name) LIKE ? ESCAPE '\')`, like, like)
+		where += ` AND (LOWER(name) LIKE ? ESCAPE '\' OR LOWER(unicode_name) LIKE ? ESCAPE '\')`
+		args = append(args, like, like)
 	}
 	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
+		where += " AND status = ?"
+		args = append(args, string(f.Status))
 	}
-	rows, err := q.Model(&Domain{}).Select(cols.names).Order("name").Rows()
-	if err != nil {
-		return nil, fmt.Errorf("domains: unable to list the domains of %d: %w", orgID, err)
-	}
-	defer rows.Close()
 	// One domain is scanned into and copied out: every column is written
 	// on each row, and a moment is read into a new time.Time each time.
 	out := make([]Domain, 0, Limit)
 	var d Domain
 	dest := cols.fields(&d)
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("domains: unable to read the domains of %d: %w", orgID, err)
+	err := database.Read(db, "SELECT "+cols.names+" FROM domains WHERE "+where+" ORDER BY name", args, func(scan func(...any) error) error {
+		if err := scan(dest...); err != nil {
+			return err
 		}
 		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("domains: unable to list the domains of %d: %w", orgID, err)
 	}
 	return out, nil
