@@ -2,7 +2,6 @@ package mail
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -81,20 +80,18 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 	return sent, nil
 }
 
-// claim is a batch of messages held by one sender until a time. Its token
-// marks its rows: once the lease has run out another sender may claim them
-// with a token of its own.
+// claim is a batch of messages held by one sender under a lease: once it
+// has run out another sender may claim them with a lease of its own.
 type claim struct {
-	token    string
-	until    time.Time
+	database.Lease
 	messages []Message // not yet delivered
 }
 
 func (s *Sender) claim(ctx context.Context) (*claim, error) {
-	c := &claim{token: rand.Text()}
+	c := &claim{}
 	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		now := s.Now()
-		c.until, c.messages = now.Add(lease), nil
+		c.Lease, c.messages = database.NewLease(now.Add(lease)), nil
 		err := database.SkipLocked(tx).
 			Where("sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?", now).
 			Order("next_attempt_at, id").Limit(batchSize).Find(&c.messages).Error
@@ -108,8 +105,8 @@ func (s *Sender) claim(ctx context.Context) (*claim, error) {
 		}
 		return tx.Model(&Message{}).Where("id IN ?", ids).Updates(map[string]any{
 			"attempts":        gorm.Expr("attempts + 1"),
-			"next_attempt_at": c.until,
-			"claim_token":     c.token,
+			"next_attempt_at": c.Until,
+			"claim_token":     c.Token,
 		}).Error
 	})
 	if err != nil {
@@ -150,24 +147,12 @@ func (s *Sender) sendBatch(ctx context.Context, c *claim) (int, error) {
 // renew extends the lease of the claim's remaining messages when it is
 // about to run out.
 func (s *Sender) renew(ctx context.Context, c *claim) error {
-	now := s.Now()
-	if c.until.Sub(now) >= renewBelow {
+	held, lost, err := c.Renew(ctx, s.DB, &Message{}, len(c.messages), s.Now(), renewBelow, lease)
+	if err != nil {
+		return fmt.Errorf("mail: unable to renew the claim of %d messages: %w", len(c.messages), err)
+	}
+	if !lost {
 		return nil
-	}
-	until := now.Add(lease)
-	res := s.DB.WithContext(ctx).Model(&Message{}).Where("claim_token = ?", c.token).Update("next_attempt_at", until)
-	if res.Error != nil {
-		return fmt.Errorf("mail: unable to renew the claim of %d messages: %w", len(c.messages), res.Error)
-	}
-	c.until = until
-	if int(res.RowsAffected) == len(c.messages) {
-		return nil
-	}
-	// This sender stood still past its lease and another one claimed some
-	// of the messages: they are that one's to send now.
-	var held []int64
-	if err := s.DB.WithContext(ctx).Model(&Message{}).Where("claim_token = ?", c.token).Pluck("id", &held).Error; err != nil {
-		return fmt.Errorf("mail: unable to read a claim: %w", err)
 	}
 	kept := slices.DeleteFunc(slices.Clone(c.messages), func(m Message) bool { return !slices.Contains(held, m.ID) })
 	slog.Warn("mail: claim taken over by another sender", "messages", len(c.messages)-len(kept))
@@ -178,15 +163,11 @@ func (s *Sender) renew(ctx context.Context, c *claim) error {
 // release gives the claim's undelivered messages back, due now, without
 // counting the attempt that did not happen.
 func (s *Sender) release(ctx context.Context, c *claim) error {
-	res := s.DB.WithContext(ctx).Model(&Message{}).Where("claim_token = ?", c.token).Updates(map[string]any{
-		"attempts":        gorm.Expr("attempts - 1"),
-		"next_attempt_at": s.Now(),
-		"claim_token":     "",
-	})
-	if res.Error != nil {
-		return fmt.Errorf("mail: unable to give back %d claimed messages: %w", len(c.messages), res.Error)
+	n, err := c.Release(ctx, s.DB, &Message{}, s.Now())
+	if err != nil {
+		return fmt.Errorf("mail: unable to give back %d claimed messages: %w", len(c.messages), err)
 	}
-	slog.Info("mail: gave back claimed messages", "messages", res.RowsAffected)
+	slog.Info("mail: gave back claimed messages", "messages", n)
 	c.messages = nil
 	return nil
 }
@@ -206,7 +187,7 @@ func (s *Sender) finish(ctx context.Context, c *claim, m Message, sendErr error)
 	if outcome == "sent" {
 		q = q.Where("sent_at IS NULL")
 	} else {
-		q = q.Where("claim_token = ?", c.token)
+		q = q.Where("claim_token = ?", c.Token)
 	}
 	switch outcome {
 	case "sent":

@@ -2,7 +2,6 @@ package webhooks
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -81,13 +80,11 @@ func (s *Service) sendDue(ctx context.Context, delivered *atomic.Int64) error {
 	return nil
 }
 
-// claim is a batch of deliveries held by one sender until a time. Its
-// token marks its rows: once the lease has run out another sender may
-// claim them with a token of its own.
+// claim is a batch of deliveries held by one sender under a lease: once
+// it has run out another sender may claim them with a lease of its own.
 type claim struct {
-	token string
-	until time.Time
-	due   []due // not yet sent
+	database.Lease
+	due []due // not yet sent
 }
 
 // due is a claimed delivery with what sending it needs.
@@ -101,12 +98,12 @@ type due struct {
 }
 
 func (s *Service) claim(ctx context.Context) (*claim, error) {
-	c := &claim{token: rand.Text()}
+	c := &claim{}
 	claimed := false
 	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
 		claimed = false
 		now := s.Now()
-		c.until = now.Add(s.lease())
+		c.Lease = database.NewLease(now.Add(s.lease()))
 		var ids []int64
 		// The endpoints are read in a subquery, not joined, so that only
 		// the deliveries are locked. A disabled endpoint's deliveries wait.
@@ -122,8 +119,8 @@ func (s *Service) claim(ctx context.Context) (*claim, error) {
 		claimed = true
 		return tx.Model(&Delivery{}).Where("id IN ?", ids).Updates(map[string]any{
 			"attempts":        gorm.Expr("attempts + 1"),
-			"next_attempt_at": c.until,
-			"claim_token":     c.token,
+			"next_attempt_at": c.Until,
+			"claim_token":     c.Token,
 		}).Error
 	})
 	if err == nil && claimed {
@@ -131,7 +128,7 @@ func (s *Service) claim(ctx context.Context) (*claim, error) {
 			Select("d.*, e.public_id, e.type, e.payload, p.url, p.secret").
 			Joins("JOIN webhook_events e ON e.id = d.event_id").
 			Joins("JOIN webhook_endpoints p ON p.id = d.endpoint_id").
-			Where("d.claim_token = ?", c.token).Order("d.next_attempt_at, d.id").Scan(&c.due).Error
+			Where("d.claim_token = ?", c.Token).Order("d.next_attempt_at, d.id").Scan(&c.due).Error
 	}
 	if err != nil {
 		return nil, fmt.Errorf("webhooks: unable to claim deliveries: %w", err)
@@ -176,24 +173,12 @@ func (s *Service) renewBelow() time.Duration { return s.timeout() + 15*time.Seco
 // renew extends the lease of the claim's remaining deliveries when it is
 // about to run out.
 func (s *Service) renew(ctx context.Context, c *claim) error {
-	now := s.Now()
-	if c.until.Sub(now) >= s.renewBelow() {
+	held, lost, err := c.Renew(ctx, s.DB, &Delivery{}, len(c.due), s.Now(), s.renewBelow(), s.lease())
+	if err != nil {
+		return fmt.Errorf("webhooks: unable to renew the claim of %d deliveries: %w", len(c.due), err)
+	}
+	if !lost {
 		return nil
-	}
-	until := now.Add(s.lease())
-	res := s.DB.WithContext(ctx).Model(&Delivery{}).Where("claim_token = ?", c.token).Update("next_attempt_at", until)
-	if res.Error != nil {
-		return fmt.Errorf("webhooks: unable to renew the claim of %d deliveries: %w", len(c.due), res.Error)
-	}
-	c.until = until
-	if int(res.RowsAffected) == len(c.due) {
-		return nil
-	}
-	// This sender stood still past its lease and another one claimed some
-	// of the deliveries: they are that one's to send now.
-	var held []int64
-	if err := s.DB.WithContext(ctx).Model(&Delivery{}).Where("claim_token = ?", c.token).Pluck("id", &held).Error; err != nil {
-		return fmt.Errorf("webhooks: unable to read a claim: %w", err)
 	}
 	kept := slices.DeleteFunc(slices.Clone(c.due), func(d due) bool { return !slices.Contains(held, d.ID) })
 	slog.Warn("webhooks: claim taken over by another sender", "deliveries", len(c.due)-len(kept))
@@ -204,15 +189,11 @@ func (s *Service) renew(ctx context.Context, c *claim) error {
 // release gives the claim's unsent deliveries back, due now, without
 // counting the attempt that did not happen.
 func (s *Service) release(ctx context.Context, c *claim) error {
-	res := s.DB.WithContext(ctx).Model(&Delivery{}).Where("claim_token = ?", c.token).Updates(map[string]any{
-		"attempts":        gorm.Expr("attempts - 1"),
-		"next_attempt_at": s.Now(),
-		"claim_token":     "",
-	})
-	if res.Error != nil {
-		return fmt.Errorf("webhooks: unable to give back %d claimed deliveries: %w", len(c.due), res.Error)
+	n, err := c.Release(ctx, s.DB, &Delivery{}, s.Now())
+	if err != nil {
+		return fmt.Errorf("webhooks: unable to give back %d claimed deliveries: %w", len(c.due), err)
 	}
-	slog.Info("webhooks: gave back claimed deliveries", "deliveries", res.RowsAffected)
+	slog.Info("webhooks: gave back claimed deliveries", "deliveries", n)
 	c.due = nil
 	return nil
 }
@@ -239,7 +220,7 @@ func (s *Service) finish(ctx context.Context, c *claim, d due, at time.Time, o o
 		if o.problem == "" {
 			update["status"], update["delivered_at"] = Delivered, now
 		} else {
-			q = q.Where("claim_token = ?", c.token)
+			q = q.Where("claim_token = ?", c.Token)
 			next, deadline := now.Add(jitter(Backoff(d.Attempts))), d.CreatedAt.Add(s.maxAge())
 			switch {
 			case !now.Before(deadline):
