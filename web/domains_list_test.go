@@ -1,19 +1,16 @@
 package web_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"reflect"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
 	"admincenter/internal/domains"
 	"admincenter/internal/paths"
@@ -380,26 +377,6 @@ func TestAddBackAfterAnExpiry(t *testing.T) {
 	})
 }
 
-// countStatements counts the statements run on db from now on, as GORM's
-// logger traces them (the hot reads that bypass GORM trace themselves).
-func countStatements(t *testing.T, db *gorm.DB) *atomic.Int64 {
-	t.Helper()
-	c := &statementCounter{Interface: db.Logger}
-	db.Logger = c
-	t.Cleanup(func() { db.Logger = c.Interface })
-	return &c.n
-}
-
-type statementCounter struct {
-	logger.Interface
-	n atomic.Int64
-}
-
-func (c *statementCounter) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
-	c.n.Add(1)
-	c.Interface.Trace(ctx, begin, fc, err)
-}
-
 // A signed-in page reads the session, the person, their organization and
 // whether it has anything to warn about in one statement; the Domains list
 // then reads its domains in one more. A domain in re-validation brings its
@@ -411,7 +388,7 @@ func TestDomainsPageReadsInTwoStatements(t *testing.T) {
 		c.login("owner@acme.test")
 		addDomain(t, c, "initech.test")
 		c.get(paths.Domains) // shows, and so forgets, the flash that saves the session
-		n := countStatements(t, db)
+		n := testdb.CountStatements(t, db)
 		c.get(paths.Domains).want(t, http.StatusOK, "initech.test")
 		if got := n.Load(); got != 2 {
 			t.Errorf("the Domains page ran %d statements, want 2", got)

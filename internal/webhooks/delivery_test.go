@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -346,19 +345,7 @@ func TestAnIdlePollIsOneStatement(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *gorm.DB) {
 		f := newFixture(t, db)
 		f.endpoint("/events", webhooks.Input{All: true})
-		var n atomic.Int64
-		count := func(*gorm.DB) { n.Add(1) }
-		cb := db.Callback()
-		for _, err := range []error{
-			cb.Query().After("gorm:query").Register("test:count", count),
-			cb.Row().After("gorm:row").Register("test:count", count),
-			cb.Raw().After("gorm:raw").Register("test:count", count),
-			cb.Update().After("gorm:update").Register("test:count", count),
-		} {
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
+		n := testdb.CountStatements(t, db)
 		if sent, err := f.hooks.RunDue(f.ctx); err != nil || sent != 0 {
 			t.Fatalf("delivered %d, %v", sent, err)
 		}
