@@ -88,11 +88,18 @@ type person struct {
 	notices domains.Notices
 }
 
+// personQuery is readPerson's statement.
+var personQuery = `SELECT sessions.data, ` + users.Columns + `,
+		organizations.name, organizations.created_at, organizations.bulk_import, ` + domains.NoticesSQL("users.organization_id") + `
+	FROM sessions
+	LEFT JOIN users ON users.id = sessions.user_id
+	LEFT JOIN organizations ON organizations.id = users.organization_id
+	WHERE sessions.id = ? AND sessions.expires_at > ?`
+
 // readPerson reads the session with this id, unexpired at now, with its
 // user, their organization and its notices, into p; the user and the
 // organization are zero when the session has none.
 func (s *Server) readPerson(ctx context.Context, id string, now time.Time, p *person) (string, bool, error) {
-	notices, args := s.Domains.NoticesSQL("users.organization_id")
 	var (
 		data    string
 		found   bool
@@ -102,12 +109,7 @@ func (s *Server) readPerson(ctx context.Context, id string, now time.Time, p *pe
 	)
 	dest := append([]any{&data}, p.user.Fields()...)
 	dest = append(append(dest, &orgName, &orgAt, &bulk), p.notices.Fields()...)
-	err := database.Read(s.DB.WithContext(ctx), `SELECT sessions.data, `+users.Columns+`,
-			organizations.name, organizations.created_at, organizations.bulk_import, `+notices+`
-		FROM sessions
-		LEFT JOIN users ON users.id = sessions.user_id
-		LEFT JOIN organizations ON organizations.id = users.organization_id
-		WHERE sessions.id = ? AND sessions.expires_at > ?`, append(args, id, now), func(scan func(...any) error) error {
+	err := database.Read(s.DB.WithContext(ctx), personQuery, append(s.Domains.NoticesArgs(), id, now), func(scan func(...any) error) error {
 		found = true
 		return scan(dest...)
 	})

@@ -278,11 +278,16 @@ type Notices struct {
 }
 
 // NoticesSQL is Notices as two SQL expressions over the organization id
-// column org, with their arguments, to read into Notices.Fields.
-func (s *Service) NoticesSQL(org string) (string, []any) {
+// column org, to read into Notices.Fields; NoticesArgs are their
+// arguments.
+func NoticesSQL(org string) string {
 	return `EXISTS (SELECT 1 FROM domains WHERE domains.organization_id = ` + org + ` AND domains.status = ?),
-		EXISTS (SELECT 1 FROM domain_expiries WHERE domain_expiries.organization_id = ` + org + ` AND domain_expiries.started_at > ?)`,
-		[]any{string(Revalidating), s.Now().Add(-expiryNoticeFor)}
+		EXISTS (SELECT 1 FROM domain_expiries WHERE domain_expiries.organization_id = ` + org + ` AND domain_expiries.started_at > ?)`
+}
+
+// NoticesArgs are the arguments of NoticesSQL now.
+func (s *Service) NoticesArgs() []any {
+	return []any{string(Revalidating), s.Now().Add(-expiryNoticeFor)}
 }
 
 // Fields are where the expressions of NoticesSQL are read into.
