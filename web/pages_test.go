@@ -364,6 +364,9 @@ func TestPagesAreCompressed(t *testing.T) {
 		}
 		raw, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if resp.ContentLength != -1 && resp.ContentLength != int64(len(raw)) {
+			t.Errorf("%s: compressed to %d bytes with a Content-Length of %d", path, len(raw), resp.ContentLength)
+		}
 		zr, err := gzip.NewReader(bytes.NewReader(raw))
 		if resp.Header.Get("Content-Encoding") != "gzip" || err != nil {
 			t.Fatalf("%s: Content-Encoding %q, %v", path, resp.Header.Get("Content-Encoding"), err)
@@ -372,6 +375,19 @@ func TestPagesAreCompressed(t *testing.T) {
 		if len(raw)*4 > len(plain)*3 {
 			t.Errorf("%s: %d bytes compressed to %d", path, len(plain), len(raw))
 		}
+	}
+	// Uncompressed, a page says its length: it goes out in one write, not
+	// in chunks.
+	req, _ := http.NewRequest(http.MethodGet, a.url+"/admin/domains", nil)
+	req.Header.Set("Accept-Encoding", "identity")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0 {
+		t.Errorf("the page of %d bytes came with a Content-Length of %d, %v", len(body), resp.ContentLength, resp.TransferEncoding)
 	}
 	second := c.get("/admin/domains")
 	first, again := csrfPattern.FindStringSubmatch(page.body), csrfPattern.FindStringSubmatch(second.body)
