@@ -99,6 +99,10 @@
     // the rows of a list has its buttons in the rows (their form attribute).
     var pressed = event.submitter ? [event.submitter] : form.querySelectorAll("button[type=submit]");
     Array.prototype.forEach.call(pressed, function (b) {
+      // A label that names the row ("Check now acme.test") says the new
+      // text too, so that what is heard is what is seen.
+      var label = b.getAttribute("aria-label"), text = b.textContent;
+      if (label && label.indexOf(text) === 0) b.setAttribute("aria-label", form.getAttribute("data-busy") + label.slice(text.length));
       b.textContent = form.getAttribute("data-busy");
       b.setAttribute("aria-disabled", "true");
       b.classList.add("busy");

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"gorm.io/gorm"
 
 	"admincenter/internal/domains"
@@ -111,8 +112,22 @@ func TestBrowserDomainsList(t *testing.T) {
 				}
 				b.inspect("domains-deleted")
 
+				// A row's check posts the list's one form; while it runs,
+				// the button pressed says so, and only that one. (The post
+				// is held back here to look at the page meanwhile.)
+				check := fmt.Sprintf(`button[formaction="/admin/domains/%d/verify"]`, acme)
+				eval[bool](b, `window.addEventListener("submit", e => e.preventDefault(), {once: true}); true`)
+				b.do(chromedpClickCSS(check))
+				busy := eval[string](b, `[...document.querySelectorAll("button[form=verify-domain]")].filter(x => x.classList.contains("busy")).map(x => x.getAttribute("formaction") + " " + x.textContent + " (" + x.getAttribute("aria-label") + ")").join("; ")`)
+				if want := fmt.Sprintf("/admin/domains/%d/verify Checking… (Checking… acme.test)", acme); busy != want {
+					t.Errorf("busy buttons: %q, want %q", busy, want)
+				}
+				b.inspect("domains-checking")
+
 				// A verified domain's Check now checks it and shows its page.
-				b.do(chromedpClickCSS(fmt.Sprintf(`button[formaction="/admin/domains/%d/verify"]`, acme)))
+				b.do(chromedp.Reload())
+				b.waitText("4 of 100 domains")
+				b.do(chromedpClickCSS(check))
 				b.waitText("acme.test is verified")
 				if p := b.path(); p != fmt.Sprintf("/admin/domains/%d", acme) {
 					t.Errorf("Check now led to %s", p)
