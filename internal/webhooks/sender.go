@@ -99,12 +99,10 @@ type due struct {
 
 func (s *Service) claim(ctx context.Context) (*claim, error) {
 	c := &claim{}
-	claimed := false
+	var ids []int64 // claimed
 	err := database.Transaction(ctx, s.DB, func(tx *gorm.DB) error {
-		claimed = false
 		now := s.Now()
-		c.Lease = database.NewLease(now.Add(s.lease()))
-		var ids []int64
+		c.Lease, ids = database.NewLease(now.Add(s.lease())), nil
 		// The endpoints are read in a subquery, not joined, so that only
 		// the deliveries are locked. A disabled endpoint's deliveries wait.
 		// The status is written out, not bound, so that PostgreSQL can use
@@ -116,14 +114,13 @@ func (s *Service) claim(ctx context.Context) (*claim, error) {
 		if err != nil || len(ids) == 0 {
 			return err
 		}
-		claimed = true
 		return tx.Model(&Delivery{}).Where("id IN ?", ids).Updates(map[string]any{
 			"attempts":        gorm.Expr("attempts + 1"),
 			"next_attempt_at": c.Until,
 			"claim_token":     c.Token,
 		}).Error
 	})
-	if err == nil && claimed {
+	if err == nil && len(ids) > 0 {
 		err = s.DB.WithContext(ctx).Table("webhook_deliveries AS d").
 			Select("d.*, e.public_id, e.type, e.payload, p.url, p.secret").
 			Joins("JOIN webhook_events e ON e.id = d.event_id").
