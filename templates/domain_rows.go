@@ -8,7 +8,6 @@ import (
 	"github.com/a-h/templ"
 
 	"admincenter/internal/paths"
-	"admincenter/internal/text"
 )
 
 // domainRows are the rows of the Domains table. They are written in Go
@@ -85,18 +84,6 @@ func appendDomainRow(b []byte, d DomainRow) []byte {
 	b = append(b, `" aria-label="Delete Domain `...)
 	b = appendEscaped(b, d.Unicode)
 	return append(b, `">Delete Domain</button></div></td></tr>`...)
-}
-
-// appendWhen appends When of t, or "—" when there is no moment.
-func appendWhen(b []byte, t *time.Time) []byte {
-	if t == nil || t.IsZero() {
-		return append(b, "—"...)
-	}
-	b = append(b, `<time datetime="`...)
-	b = text.AppendISO(b, *t)
-	b = append(b, `">`...)
-	b = text.AppendTime(b, *t)
-	return append(b, `</time>`...)
 }
 
 // appendEscaped appends s escaped for HTML text and quoted attributes, as

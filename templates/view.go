@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"admincenter/internal/text"
 	"admincenter/internal/token"
@@ -104,8 +103,6 @@ func (p Pager) link(n int) string {
 func (p Pager) summary() string {
 	return fmt.Sprintf("%s · page %d of %d", text.Count(p.Total, p.Noun), p.Number, p.Pages)
 }
-
-func isoTime(t time.Time) string { return string(text.AppendISO(nil, t)) }
 
 func itoa[T ~int | ~int64](n T) string { return strconv.FormatInt(int64(n), 10) }
 
